@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// One entry point for `npm test`, `npm run bench`, `npm run emulator`: it installs
+// what the project needs (idempotently), compiles, then runs the chosen part.
+// Kept dependency-free because it runs before node_modules exists.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const sep = args.indexOf('--');
+const own = sep < 0 ? args : args.slice(0, sep);
+const rest = sep < 0 ? [] : args.slice(sep + 1);
+
+function run(cmd, cmdArgs, opts = {}) {
+  const r = spawnSync(cmd, cmdArgs, { cwd: root, stdio: 'inherit', ...opts });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+
+function must(cmd, cmdArgs, what) {
+  const code = run(cmd, cmdArgs);
+  if (code !== 0) {
+    console.error(`\n${what} failed (exit ${code})`);
+    process.exit(code);
+  }
+}
+
+/** npm ci when node_modules is missing or was installed from another lock file. */
+export function ensureDependencies() {
+  const lock = join(root, 'package-lock.json');
+  const stamp = join(root, 'node_modules', '.rstmdb-deps');
+  const want = createHash('sha256')
+    .update(readFileSync(existsSync(lock) ? lock : join(root, 'package.json')))
+    .digest('hex');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
+  console.log('Installing dependencies…');
+  must('npm', [existsSync(lock) ? 'ci' : 'install', '--no-audit', '--no-fund'], 'npm install');
+  writeFileSync(stamp, want);
+}
+
+function compile() {
+  must(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', root], 'TypeScript compile');
+}
+
+function testFiles(dir, filter) {
+  const out = [];
+  const walk = (d) => {
+    if (!existsSync(d)) return;
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (name.endsWith('.test.js') && filter(relative(join(root, 'out', 'test'), p))) out.push(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+function runTests(files, extra = []) {
+  if (files.length === 0) return 0;
+  return run(process.execPath, ['--test', '--test-reporter=spec', ...extra, ...files]);
+}
+
+ensureDependencies();
+compile();
+
+if (own.includes('--emulator')) {
+  process.exit(run(process.execPath, [join(root, 'out', 'test', 'emulator', 'main.js'), ...rest]));
+} else if (own.includes('--bench')) {
+  process.exit(run(process.execPath, [join(root, 'out', 'test', 'bench', 'main.js'), ...rest]));
+} else {
+  const isE2e = (rel) => rel.startsWith('e2e');
+  const unit = testFiles(join(root, 'out', 'test'), (rel) => !isE2e(rel));
+  let code = runTests(unit);
+  if (!own.includes('--unit')) {
+    const e2e = testFiles(join(root, 'out', 'test', 'e2e'), () => true);
+    // One VS Code at a time: the machine has two cores.
+    code = runTests(e2e, ['--test-concurrency=1']) || code;
+  }
+  process.exit(code);
+}
