@@ -4,7 +4,8 @@
 // Kept dependency-free because it runs before node_modules exists.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -59,9 +60,31 @@ function testFiles(dir, filter) {
   return out.sort();
 }
 
+const summaryFile = join(tmpdir(), `rstmdb-test-summary-${process.pid}.jsonl`);
+
 function runTests(files, extra = []) {
   if (files.length === 0) return 0;
-  return run(process.execPath, ['--test', '--test-reporter=spec', ...extra, ...files]);
+  const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout'];
+  reporters.push(`--test-reporter=${join(root, 'test', 'summary-reporter.mjs')}`, '--test-reporter-destination=stderr');
+  return run(process.execPath, ['--test', ...reporters, ...extra, ...files], {
+    env: { ...process.env, RSTMDB_TEST_SUMMARY: summaryFile },
+  });
+}
+
+/** One plain closing line over every run: `tests: N passed, N failed`. */
+function printSummary() {
+  const totals = { passed: 0, failed: 0, skipped: 0 };
+  if (existsSync(summaryFile)) {
+    for (const line of readFileSync(summaryFile, 'utf8').split('\n').filter(Boolean)) {
+      const c = JSON.parse(line);
+      totals.passed += c.passed;
+      totals.failed += c.failed;
+      totals.skipped += c.skipped;
+    }
+    rmSync(summaryFile, { force: true });
+  }
+  console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+  return totals;
 }
 
 ensureDependencies();
@@ -80,5 +103,7 @@ if (own.includes('--emulator')) {
     // One VS Code at a time: the machine has two cores.
     code = runTests(e2e, ['--test-concurrency=1']) || code;
   }
+  const totals = printSummary();
+  if (totals.passed === 0 && code === 0) code = 1;
   process.exit(code);
 }
