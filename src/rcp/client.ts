@@ -1,0 +1,428 @@
+import { EventEmitter } from 'node:events';
+import type { Connection, ConnectionOptions, TlsOptions, TraceFn } from './connection';
+import { RcpConnectionError, RcpError } from './errors';
+import { Slot, type ReconnectOptions } from './slot';
+import { Subscription, type SubscriptionHost, type SubscriptionSpec } from './subscription';
+import type {
+  ApplyEventParams,
+  ApplyEventResult,
+  BatchParams,
+  BatchResult,
+  CompactParams,
+  CompactResult,
+  CreateInstanceParams,
+  CreateInstanceResult,
+  DeleteInstanceParams,
+  DeleteInstanceResult,
+  GetInstanceParams,
+  GetInstanceResult,
+  GetMachineParams,
+  GetMachineResult,
+  HelloResult,
+  InfoResult,
+  ListInstancesParams,
+  ListInstancesResult,
+  ListMachinesResult,
+  PutMachineParams,
+  PutMachineResult,
+  RcpEvent,
+  SnapshotInstanceResult,
+  WalReadParams,
+  WalReadResult,
+  WalStatsResult,
+  WatchAllParams,
+  WatchAllResult,
+  WatchInstanceParams,
+  WatchInstanceResult,
+  WireMode,
+} from './types';
+
+export interface RcpClientOptions {
+  host: string;
+  port: number;
+  /** Bearer token, sent with AUTH on every (re)connect. */
+  token?: string;
+  clientName?: string;
+  /** TLS when present; the server certificate is verified unless `rejectUnauthorized: false`. */
+  tls?: TlsOptions;
+  /** Preferred response format; the server picks binary_json whenever it may. */
+  wireMode?: WireMode;
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** PING an idle connection this often (the server drops idle ones after 300 s); 0 turns it off. */
+  keepAliveMs?: number;
+  reconnect?: Partial<ReconnectOptions>;
+  /** Connections that share request traffic (subscriptions have their own). */
+  poolSize?: number;
+  /** Sees every message sent and received, tokens redacted. For logs. */
+  trace?: TraceFn;
+}
+
+export type ClientState = 'connecting' | 'ready' | 'reconnecting' | 'closed';
+
+/** Ops that only read: safe to send again after a reconnect. */
+const READ_OPS = new Set([
+  'PING', 'INFO', 'GET_MACHINE', 'LIST_MACHINES', 'GET_INSTANCE', 'LIST_INSTANCES', 'WAL_READ', 'WAL_STATS',
+]);
+
+const DEFAULTS = {
+  connectTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveMs: 60_000,
+  reconnect: { enabled: false, initialDelayMs: 250, maxDelayMs: 10_000, maxAttempts: Infinity } as ReconnectOptions,
+};
+
+/** How many live events for a not-yet-registered subscription to keep (they can beat the WATCH response). */
+const ORPHAN_LIMIT = 10_000;
+
+/**
+ * rstmdb's RCP client. `RcpClient.connect()` resolves once every pooled
+ * connection has said HELLO (and AUTH). Emits 'state' (ClientState, error?).
+ */
+export class RcpClient extends EventEmitter implements SubscriptionHost {
+  /** The HELLO result of the first connection. */
+  server!: HelloResult;
+  private readonly pool: Slot[] = [];
+  private subscriptionSlot: Slot | undefined;
+  private subscriptionSlotStarting: Promise<Slot> | undefined;
+  private readonly subscriptions = new Map<string, Subscription>();
+  private readonly orphans = new Map<string, RcpEvent[]>();
+  /** instance id → its machine and version, learned from events and the WAL (gap-fill needs them). */
+  private readonly instanceMachines = new Map<string, { machine: string; version: number }>();
+  private currentState: ClientState = 'connecting';
+  private closing = false;
+  private readonly connectionOptions: ConnectionOptions;
+  private readonly reconnectOptions: ReconnectOptions;
+  readonly address: string;
+
+  private constructor(private readonly options: RcpClientOptions) {
+    super();
+    this.address = `${options.host}:${options.port}`;
+    this.connectionOptions = {
+      host: options.host,
+      port: options.port,
+      token: options.token,
+      clientName: options.clientName,
+      tls: options.tls,
+      wireMode: options.wireMode,
+      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+      requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+      keepAliveMs: options.keepAliveMs ?? DEFAULTS.keepAliveMs,
+      trace: options.trace,
+    };
+    this.reconnectOptions = { ...DEFAULTS.reconnect, ...options.reconnect };
+  }
+
+  /** Connects (HELLO, AUTH) every pooled connection. Rejects with RcpConnectionError or RcpError (AUTH_FAILED). */
+  static async connect(options: RcpClientOptions): Promise<RcpClient> {
+    const client = new RcpClient(options);
+    const size = Math.max(1, Math.floor(options.poolSize ?? 1));
+    for (let i = 0; i < size; i++) client.pool.push(client.makeSlot());
+    try {
+      const conns = await Promise.all(client.pool.map((s) => s.start()));
+      client.server = conns[0].hello;
+    } catch (err) {
+      await Promise.all(client.pool.map((s) => s.stop()));
+      throw err;
+    }
+    client.setState('ready');
+    return client;
+  }
+
+  get state(): ClientState {
+    return this.currentState;
+  }
+
+  private makeSlot(): Slot {
+    const slot = new Slot(this.connectionOptions, this.reconnectOptions);
+    slot.on('down', () => this.updateState());
+    slot.on('up', () => this.updateState());
+    slot.on('failed', (err: Error) => void this.shutdown(err));
+    return slot;
+  }
+
+  private setState(state: ClientState, err?: Error): void {
+    if (this.currentState === state) return;
+    this.currentState = state;
+    this.emit('state', state, err);
+  }
+
+  private updateState(): void {
+    if (this.closing) return;
+    const slots = this.subscriptionSlot ? [...this.pool, this.subscriptionSlot] : this.pool;
+    this.setState(slots.every((s) => s.ready) ? 'ready' : 'reconnecting');
+  }
+
+  /** The least busy open connection, or undefined when none is open. */
+  private pick(): Connection | undefined {
+    let best: Connection | undefined;
+    for (const slot of this.pool) {
+      const c = slot.conn;
+      if (c && c.isOpen && (!best || c.inFlight < best.inFlight)) best = c;
+    }
+    return best;
+  }
+
+  private async waitForConnection(): Promise<Connection> {
+    if (this.closing) throw new RcpConnectionError(this.address, 'closed', 'the client is closed');
+    // Whichever pooled connection comes back first.
+    return Promise.any(this.pool.map((s) => s.whenReady(this.connectionOptions.requestTimeoutMs))).catch((agg: AggregateError) => {
+      throw agg.errors[0];
+    });
+  }
+
+  /** Any operation by name: resolves with its result, rejects with RcpError or RcpConnectionError. */
+  request<T = unknown>(op: string, params?: Record<string, unknown>): Promise<T> {
+    const conn = this.pick();
+    const retryable = READ_OPS.has(op) || (params !== undefined && typeof params.idempotency_key === 'string');
+    if (!conn) return this.waitForConnection().then((c) => this.send<T>(c, op, params, retryable));
+    return this.send<T>(conn, op, params, retryable);
+  }
+
+  private send<T>(conn: Connection, op: string, params: Record<string, unknown> | undefined, retryable: boolean): Promise<T> {
+    const p = conn.request<T>(op, params);
+    if (!this.reconnectOptions.enabled) return p;
+    return p.catch((err: unknown) => {
+      if (!(err instanceof RcpConnectionError) || err.kind === 'timeout' || this.closing) throw err;
+      if (!retryable) {
+        throw new RcpConnectionError(
+          this.address,
+          err.kind,
+          `${op} was sent but the connection was lost before the server answered: it may or may not have been applied (${err.message})`,
+          { cause: err },
+        );
+      }
+      // Once, after the connection is back: reads, and writes the server can recognise by idempotency_key.
+      return this.waitForConnection().then((c) => c.request<T>(op, params));
+    });
+  }
+
+  ping(): Promise<{ pong: boolean }> {
+    return this.request('PING');
+  }
+  info(): Promise<InfoResult> {
+    return this.request('INFO');
+  }
+  putMachine(params: PutMachineParams): Promise<PutMachineResult> {
+    return this.request('PUT_MACHINE', params as unknown as Record<string, unknown>);
+  }
+  getMachine(params: GetMachineParams): Promise<GetMachineResult> {
+    return this.request('GET_MACHINE', params as unknown as Record<string, unknown>);
+  }
+  listMachines(): Promise<ListMachinesResult> {
+    return this.request('LIST_MACHINES', {});
+  }
+  createInstance(params: CreateInstanceParams): Promise<CreateInstanceResult> {
+    return this.request('CREATE_INSTANCE', params as unknown as Record<string, unknown>);
+  }
+  getInstance(params: GetInstanceParams): Promise<GetInstanceResult> {
+    return this.request('GET_INSTANCE', params as unknown as Record<string, unknown>);
+  }
+  listInstances(params: ListInstancesParams = {}): Promise<ListInstancesResult> {
+    return this.request('LIST_INSTANCES', params as unknown as Record<string, unknown>);
+  }
+  deleteInstance(params: DeleteInstanceParams): Promise<DeleteInstanceResult> {
+    return this.request('DELETE_INSTANCE', params as unknown as Record<string, unknown>);
+  }
+  applyEvent(params: ApplyEventParams): Promise<ApplyEventResult> {
+    return this.request('APPLY_EVENT', params as unknown as Record<string, unknown>);
+  }
+  batch(params: BatchParams): Promise<BatchResult> {
+    return this.request('BATCH', params as unknown as Record<string, unknown>);
+  }
+  snapshotInstance(params: { instance_id: string }): Promise<SnapshotInstanceResult> {
+    return this.request('SNAPSHOT_INSTANCE', params);
+  }
+  walRead(params: WalReadParams): Promise<WalReadResult> {
+    return this.request('WAL_READ', params as unknown as Record<string, unknown>);
+  }
+  walStats(): Promise<WalStatsResult> {
+    return this.request('WAL_STATS', {});
+  }
+  compact(params: CompactParams = {}): Promise<CompactResult> {
+    return this.request('COMPACT', params as unknown as Record<string, unknown>);
+  }
+
+  // ---- subscriptions -------------------------------------------------------
+
+  /** Subscriptions live on a connection of their own, opened on first use. */
+  private async subscriptionConnection(): Promise<Connection> {
+    if (this.closing) throw new RcpConnectionError(this.address, 'closed', 'the client is closed');
+    if (!this.subscriptionSlot) {
+      this.subscriptionSlotStarting ??= (async () => {
+        const slot = this.makeSlot();
+        slot.on('event', (e: RcpEvent) => this.route(e));
+        slot.on('up', () => void this.resubscribeAll());
+        try {
+          await slot.start();
+        } catch (err) {
+          this.subscriptionSlotStarting = undefined;
+          throw err;
+        }
+        this.subscriptionSlot = slot;
+        return slot;
+      })();
+      await this.subscriptionSlotStarting;
+    }
+    return this.subscriptionSlot!.whenReady(this.connectionOptions.requestTimeoutMs);
+  }
+
+  private route(e: RcpEvent): void {
+    this.instanceMachines.set(e.instance_id, { machine: e.machine, version: e.version });
+    const sub = this.subscriptions.get(e.subscription_id);
+    if (sub) {
+      sub.deliver(e);
+      return;
+    }
+    // The event beat its WATCH response here; keep it until the subscription is registered.
+    let list = this.orphans.get(e.subscription_id);
+    if (!list) this.orphans.set(e.subscription_id, (list = []));
+    if (list.length < ORPHAN_LIMIT) list.push(e);
+  }
+
+  private register(sub: Subscription): void {
+    this.subscriptions.set(sub.id, sub);
+    const early = this.orphans.get(sub.id);
+    this.orphans.delete(sub.id);
+    for (const e of early ?? []) sub.deliver(e);
+  }
+
+  private async watch(spec: SubscriptionSpec, conn: Connection): Promise<{ id: string; liveFrom: number }> {
+    if (spec.kind === 'all') {
+      const r = await conn.request<WatchAllResult>('WATCH_ALL', spec.params as unknown as Record<string, unknown>);
+      return { id: r.subscription_id, liveFrom: r.wal_offset };
+    }
+    const r = await conn.request<WatchInstanceResult>('WATCH_INSTANCE', spec.params as unknown as Record<string, unknown>);
+    return { id: r.subscription_id, liveFrom: r.current_wal_offset + 1 };
+  }
+
+  /** Events from every instance (filtered): machines, events, from_states, to_states, include_ctx. */
+  watchAll(params: WatchAllParams = {}): Promise<Subscription> {
+    return this.subscribe({ kind: 'all', params: { ...params } });
+  }
+
+  /** Events of one instance. */
+  watchInstance(params: WatchInstanceParams): Promise<Subscription> {
+    return this.subscribe({ kind: 'instance', params: { ...params } });
+  }
+
+  private async subscribe(spec: SubscriptionSpec): Promise<Subscription> {
+    const conn = await this.subscriptionConnection();
+    const { id, liveFrom } = await this.watch(spec, conn);
+    const sub = new Subscription(spec, id, liveFrom, this);
+    this.register(sub);
+    return sub;
+  }
+
+  /** Part of SubscriptionHost: UNWATCH and forget. */
+  async unwatch(sub: Subscription): Promise<void> {
+    this.subscriptions.delete(sub.id);
+    const conn = this.subscriptionSlot?.conn;
+    if (!conn?.isOpen || this.closing) return;
+    try {
+      await conn.request('UNWATCH', { subscription_id: sub.id });
+    } catch (err) {
+      if (!(err instanceof RcpConnectionError)) throw err;
+    }
+  }
+
+  /**
+   * After the subscription connection comes back: WATCH again, then replay from
+   * the WAL what happened between the last delivered event and the new live start.
+   */
+  private async resubscribeAll(): Promise<void> {
+    const conn = this.subscriptionSlot?.conn;
+    if (!conn) return;
+    const subs = [...new Set(this.subscriptions.values())];
+    this.subscriptions.clear();
+    this.orphans.clear();
+    await Promise.all(
+      subs.map(async (sub) => {
+        if (sub.closed) return;
+        sub.hold();
+        try {
+          const { id, liveFrom } = await this.watch(
+            { ...sub.spec, params: { ...sub.spec.params, from_offset: sub.resumeFrom } } as SubscriptionSpec,
+            conn,
+          );
+          sub.id = id;
+          this.register(sub);
+          await this.fillGap(sub, liveFrom);
+          sub.release();
+        } catch (err) {
+          sub.release();
+          if (err instanceof RcpConnectionError) return; // dropped again: the next 'up' retries
+          sub.end(err as Error);
+        }
+      }),
+    );
+  }
+
+  private async fillGap(sub: Subscription, liveFrom: number): Promise<void> {
+    if (!this.server.features.includes('wal_read')) return;
+    let from = sub.resumeFrom;
+    while (from < liveFrom) {
+      const page = await this.walRead({ from_offset: from, limit: 1000 });
+      if (page.records.length === 0) break;
+      for (const rec of page.records) {
+        if (rec.offset >= liveFrom) return;
+        const e = rec.entry;
+        if (e.type === 'create_instance') {
+          this.instanceMachines.set(e.instance_id, { machine: e.machine, version: e.version });
+          continue;
+        }
+        if (e.type !== 'apply_event') continue;
+        const owner = await this.machineOf(e.instance_id);
+        const candidate = { instance_id: e.instance_id, machine: owner?.machine, event: e.event, from_state: e.from_state, to_state: e.to_state };
+        if (!sub.matches(candidate)) continue;
+        const event: RcpEvent = {
+          type: 'event',
+          subscription_id: sub.id,
+          instance_id: e.instance_id,
+          machine: owner?.machine ?? '',
+          version: owner?.version ?? 0,
+          event: e.event,
+          from_state: e.from_state,
+          to_state: e.to_state,
+          payload: e.payload,
+          wal_offset: rec.offset,
+        };
+        if (sub.includeCtx) event.ctx = e.ctx;
+        sub.deliver(event, true);
+      }
+      if (page.next_offset <= from) break;
+      from = page.next_offset;
+    }
+  }
+
+  private async machineOf(instanceId: string): Promise<{ machine: string; version: number } | undefined> {
+    const known = this.instanceMachines.get(instanceId);
+    if (known) return known;
+    try {
+      const inst = await this.getInstance({ instance_id: instanceId });
+      const m = { machine: inst.machine, version: inst.version };
+      this.instanceMachines.set(instanceId, m);
+      return m;
+    } catch (err) {
+      if (err instanceof RcpError) return undefined; // deleted since: its machine is no longer known
+      throw err;
+    }
+  }
+
+  // ---- closing -------------------------------------------------------------
+
+  private async shutdown(err?: Error): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const sub of new Set(this.subscriptions.values())) sub.end(err);
+    this.subscriptions.clear();
+    const slots = this.subscriptionSlot ? [...this.pool, this.subscriptionSlot] : [...this.pool];
+    await Promise.all(slots.map((s) => s.stop()));
+    this.setState('closed', err);
+  }
+
+  /** Ends every subscription, says BYE on every connection and closes them. */
+  close(): Promise<void> {
+    return this.shutdown();
+  }
+}

@@ -1,0 +1,313 @@
+import { EventEmitter } from 'node:events';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { RcpConnectionError, RcpError, FrameError } from './errors';
+import { encodeMessage, FrameDecoder, LineDecoder, parseMessage } from './frame';
+import type { HelloResult, RcpEvent, ResponseEnvelope, WireMode } from './types';
+
+export interface TlsOptions {
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  servername?: string;
+  /** Verify the server certificate (default true). */
+  rejectUnauthorized?: boolean;
+}
+
+export type TraceFn = (direction: 'send' | 'recv', message: Record<string, unknown>) => void;
+
+export interface ConnectionOptions {
+  host: string;
+  port: number;
+  token?: string;
+  clientName?: string;
+  tls?: TlsOptions;
+  wireMode?: WireMode;
+  connectTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveMs: number;
+  /** Sees every message in and out, tokens already redacted. */
+  trace?: TraceFn;
+}
+
+interface Pending {
+  op: string;
+  deadline: number;
+  timeoutMs: number;
+  resolve: (result: any) => void;
+  reject: (err: Error) => void;
+}
+
+const FEATURES = ['idempotency', 'batch', 'wal_read'];
+
+/** Node's TLS error codes, said the way a user can act on them. */
+const TLS_REASONS: Record<string, string> = {
+  CERT_HAS_EXPIRED: 'the server certificate has expired',
+  CERT_NOT_YET_VALID: 'the server certificate is not valid yet',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'the server certificate is self-signed and not trusted (set a CA, or turn verification off for this connection)',
+  SELF_SIGNED_CERT_IN_CHAIN: 'the server certificate chains to an untrusted self-signed CA',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the server certificate is not signed by a trusted CA',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the server certificate is not signed by a trusted CA',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'the server certificate does not match the host name',
+};
+
+function describeSocketError(address: string, err: NodeJS.ErrnoException, tlsInUse: boolean): RcpConnectionError {
+  const code = err.code ?? '';
+  if (TLS_REASONS[code]) return new RcpConnectionError(address, 'tls', `TLS: ${TLS_REASONS[code]} (${code})`, { cause: err });
+  if (tlsInUse && (code.startsWith('ERR_SSL') || /alert|certificate|handshake/i.test(err.message))) {
+    return new RcpConnectionError(address, 'tls', `TLS: ${err.message}`, { cause: err });
+  }
+  if (code === 'ECONNREFUSED') return new RcpConnectionError(address, 'connect_failed', 'connection refused (is the server running?)', { cause: err });
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new RcpConnectionError(address, 'connect_failed', `host not found (${code})`, { cause: err });
+  return new RcpConnectionError(address, 'closed', `connection error: ${err.message}`, { cause: err });
+}
+
+/**
+ * One socket speaking RCP: HELLO and AUTH at open, pipelined requests matched by
+ * id, events passed on as 'event'. Everything in flight fails at once when the
+ * socket ends, whatever the reason. Emits 'event' (RcpEvent) and 'close' (error).
+ */
+export class Connection extends EventEmitter {
+  readonly address: string;
+  hello!: HelloResult;
+  private socket!: net.Socket;
+  private readonly pending = new Map<string, Pending>();
+  private nextId = 1;
+  private outbox: Buffer[] = [];
+  private flushScheduled = false;
+  private mode: 'unknown' | 'frames' | 'lines' = 'unknown';
+  private readonly frames = new FrameDecoder();
+  private readonly lines = new LineDecoder();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private keepAliveTimer: NodeJS.Timeout | undefined;
+  private lastTraffic = Date.now();
+  private closedWith: RcpConnectionError | undefined;
+  private established = false;
+
+  private constructor(private readonly options: ConnectionOptions) {
+    super();
+    this.address = `${options.host}:${options.port}`;
+  }
+
+  /** Connects, says HELLO and, with a token, AUTH. Rejects with RcpConnectionError or RcpError (AUTH_FAILED). */
+  static async open(options: ConnectionOptions): Promise<Connection> {
+    const c = new Connection(options);
+    await c.connectSocket();
+    try {
+      c.hello = await c.request<HelloResult>('HELLO', {
+        protocol_version: 1,
+        client_name: options.clientName ?? 'rstmdb-ts',
+        wire_modes: options.wireMode === 'jsonl' ? ['jsonl'] : ['binary_json', 'jsonl'],
+        features: FEATURES,
+      }, options.connectTimeoutMs);
+      if (options.token !== undefined) {
+        await c.request('AUTH', { method: 'bearer', token: options.token }, options.connectTimeoutMs);
+      }
+    } catch (err) {
+      c.destroy(err instanceof RcpConnectionError ? err : undefined);
+      throw c.setupError(err);
+    }
+    c.established = true;
+    c.startKeepAlive();
+    return c;
+  }
+
+  /** A TLS peer that hangs up during setup has usually refused our certificate. */
+  private setupError(err: unknown): unknown {
+    if (this.options.tls && err instanceof RcpConnectionError && err.kind === 'closed') {
+      return new RcpConnectionError(
+        this.address,
+        'tls',
+        'TLS: the server closed the connection during setup (it may require a client certificate, or rejected the one given)',
+        { cause: err },
+      );
+    }
+    return err;
+  }
+
+  get isOpen(): boolean {
+    return this.closedWith === undefined;
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  private connectSocket(): Promise<void> {
+    const { host, port, tls: tlsOpts, connectTimeoutMs } = this.options;
+    return new Promise((resolve, reject) => {
+      const socket = tlsOpts
+        ? tls.connect({
+            host,
+            port,
+            ca: tlsOpts.ca,
+            cert: tlsOpts.cert,
+            key: tlsOpts.key,
+            servername: tlsOpts.servername ?? (net.isIP(host) ? undefined : host),
+            rejectUnauthorized: tlsOpts.rejectUnauthorized ?? true,
+          })
+        : net.connect({ host, port });
+      this.socket = socket;
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new RcpConnectionError(this.address, 'connect_timeout', `no connection within ${connectTimeoutMs} ms`));
+      }, connectTimeoutMs);
+      const onError = (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(describeSocketError(this.address, err, !!tlsOpts));
+      };
+      socket.once('error', onError);
+      socket.once(tlsOpts ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        socket.off('error', onError);
+        socket.setNoDelay(true);
+        socket.on('data', (chunk: Buffer) => this.onData(chunk));
+        socket.on('error', (err: NodeJS.ErrnoException) => this.destroy(describeSocketError(this.address, err, !!tlsOpts)));
+        socket.on('close', () => this.destroy(new RcpConnectionError(this.address, 'closed', 'the server closed the connection')));
+        resolve();
+      });
+    });
+  }
+
+  /** Sends a request; resolves with `result`, rejects with RcpError or RcpConnectionError. */
+  request<T = unknown>(op: string, params?: Record<string, unknown>, timeoutMs = this.options.requestTimeoutMs): Promise<T> {
+    if (this.closedWith) return Promise.reject(this.closedWith);
+    const id = String(this.nextId++);
+    const message: Record<string, unknown> = { type: 'request', id, op };
+    if (params !== undefined) message.params = params;
+    let frame: Buffer;
+    try {
+      frame = encodeMessage(message);
+    } catch (err) {
+      return Promise.reject(new RcpConnectionError(this.address, 'protocol', `request ${op} could not be sent: ${(err as Error).message}`));
+    }
+    if (this.options.trace) this.options.trace('send', redact(message));
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { op, deadline: Date.now() + timeoutMs, timeoutMs, resolve, reject });
+      this.ensureSweep(timeoutMs);
+      this.outbox.push(frame);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        process.nextTick(this.flush);
+      }
+    });
+  }
+
+  /** Requests made in the same tick leave in one write. */
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const out = this.outbox;
+    this.outbox = [];
+    if (this.closedWith || out.length === 0) return;
+    this.lastTraffic = Date.now();
+    if (out.length === 1) {
+      this.socket.write(out[0]);
+      return;
+    }
+    this.socket.cork();
+    for (const b of out) this.socket.write(b);
+    this.socket.uncork();
+  };
+
+  private ensureSweep(timeoutMs: number): void {
+    if (this.sweepTimer) return;
+    // One coarse timer per connection instead of one per request.
+    const every = Math.max(10, Math.min(250, Math.floor(timeoutMs / 10)));
+    this.sweepTimer = setInterval(() => this.sweep(), every);
+    this.sweepTimer.unref();
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [id, p] of this.pending) {
+      if (p.deadline <= now) {
+        this.pending.delete(id);
+        p.reject(new RcpConnectionError(this.address, 'timeout', `${p.op} got no response within ${p.timeoutMs} ms`));
+      }
+    }
+    if (this.pending.size === 0 && this.sweepTimer) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastTraffic = Date.now();
+    if (this.mode === 'unknown') {
+      // The HELLO response already comes in the negotiated form: a frame starts with 'R', a JSON line with '{'.
+      this.mode = chunk[0] === 0x7b ? 'lines' : 'frames';
+    }
+    let payloads: Buffer[];
+    try {
+      payloads = this.mode === 'frames' ? this.frames.push(chunk).map((f) => f.payload) : this.lines.push(chunk);
+    } catch (err) {
+      return this.destroy(new RcpConnectionError(this.address, 'protocol', `protocol error from server: ${(err as Error).message}`));
+    }
+    for (const payload of payloads) {
+      let msg: Record<string, unknown>;
+      try {
+        msg = parseMessage(payload);
+      } catch (err) {
+        return this.destroy(new RcpConnectionError(this.address, 'protocol', `protocol error from server: ${(err as FrameError).message}`));
+      }
+      if (this.options.trace) this.options.trace('recv', msg);
+      if (msg.type === 'response') this.onResponse(msg as unknown as ResponseEnvelope);
+      else if (msg.type === 'event') this.emit('event', msg as unknown as RcpEvent);
+      // Anything else is a message type from a newer server: ignore it.
+    }
+  }
+
+  private onResponse(msg: ResponseEnvelope): void {
+    const p = this.pending.get(msg.id);
+    if (!p) return; // timed out already, or not ours
+    this.pending.delete(msg.id);
+    if (msg.status === 'ok') {
+      p.resolve(msg.result);
+    } else {
+      const e = msg.error ?? { code: 'INTERNAL_ERROR', message: 'error response without details', retryable: false };
+      p.reject(new RcpError(e.code, e.message, !!e.retryable, e.details, p.op));
+    }
+  }
+
+  private startKeepAlive(): void {
+    const every = this.options.keepAliveMs;
+    if (!every || every <= 0) return;
+    this.keepAliveTimer = setInterval(() => {
+      if (Date.now() - this.lastTraffic < every || this.pending.size > 0) return;
+      this.request('PING').catch(() => undefined);
+    }, every);
+    this.keepAliveTimer.unref();
+  }
+
+  /** Ends the socket now; everything in flight rejects with `reason`. Idempotent. */
+  destroy(reason?: RcpConnectionError): void {
+    if (this.closedWith) return;
+    const err = reason ?? new RcpConnectionError(this.address, 'closed', 'connection closed');
+    this.closedWith = err;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.keepAliveTimer) clearInterval(this.keepAliveTimer);
+    this.socket?.destroy();
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) p.reject(err);
+    if (this.established) this.emit('close', err);
+  }
+
+  /** Says BYE (briefly) and closes. */
+  async close(): Promise<void> {
+    if (this.closedWith) return;
+    this.established = false; // a requested close is not a drop: no 'close' event
+    try {
+      await this.request('BYE', undefined, 1000);
+    } catch {
+      // The server may close before answering; either way we are done.
+    }
+    this.destroy(new RcpConnectionError(this.address, 'closed', 'the client closed the connection'));
+  }
+}
+
+function redact(message: Record<string, unknown>): Record<string, unknown> {
+  if (message.op !== 'AUTH') return message;
+  return { ...message, params: { ...(message.params as object), token: '***' } };
+}

@@ -1,0 +1,8 @@
+/** rstmdb's RCP client. Plain Node: nothing here imports `vscode`. */
+export { RcpClient, type RcpClientOptions, type ClientState } from './client';
+export { Subscription } from './subscription';
+export { RcpError, RcpConnectionError, FrameError, type RcpErrorCode, type RcpConnectionErrorKind } from './errors';
+export type { TlsOptions, TraceFn } from './connection';
+export type { ReconnectOptions } from './slot';
+export { crc32c, crc32cImplementation } from './crc32c';
+export * from './types';
