@@ -133,6 +133,12 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
     return this.currentState;
   }
 
+  /** Connections open right now (pool and subscriptions). */
+  get openConnections(): number {
+    const slots = this.subscriptionSlot ? [...this.pool, this.subscriptionSlot] : this.pool;
+    return slots.filter((s) => s.ready).length;
+  }
+
   private makeSlot(): Slot {
     const slot = new Slot(this.connectionOptions, this.reconnectOptions);
     slot.on('down', () => this.updateState());

@@ -1,0 +1,44 @@
+import * as net from 'node:net';
+import { encodeMessage, FrameDecoder, parseMessage } from '../../src/rcp/frame';
+
+export type Request = { id: string; op: string; params?: Record<string, unknown> };
+
+/**
+ * A misbehaving server for fault tests: answers HELLO properly, then hands
+ * every other request to `onRequest`, which may answer, stay silent, or write garbage.
+ */
+export async function fakeServer(
+  onRequest: (req: Request, socket: net.Socket, reply: (result: unknown) => void) => void,
+): Promise<{ port: number; close(): Promise<void>; sockets: Set<net.Socket> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    const decoder = new FrameDecoder();
+    socket.on('data', (chunk) => {
+      for (const f of decoder.push(chunk)) {
+        const req = parseMessage(f.payload) as unknown as Request;
+        const reply = (result: unknown) => socket.write(encodeMessage({ type: 'response', id: req.id, status: 'ok', result }));
+        if (req.op === 'HELLO') {
+          reply({ protocol_version: 1, wire_mode: 'binary_json', server_name: 'fake', server_version: '0', features: ['wal_read'] });
+        } else if (req.op === 'BYE') {
+          reply({ goodbye: true });
+          socket.end();
+        } else {
+          onRequest(req, socket, reply);
+        }
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    sockets,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
