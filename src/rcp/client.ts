@@ -141,7 +141,9 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
 
   private makeSlot(): Slot {
     const slot = new Slot(this.connectionOptions, this.reconnectOptions);
-    slot.on('down', () => this.updateState());
+    slot.on('down', () => {
+      if (this.reconnectOptions.enabled) this.updateState();
+    });
     slot.on('up', () => this.updateState());
     slot.on('failed', (err: Error) => void this.shutdown(err));
     return slot;
@@ -422,9 +424,9 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
     this.closing = true;
     for (const sub of new Set(this.subscriptions.values())) sub.end(err);
     this.subscriptions.clear();
+    this.setState('closed', err);
     const slots = this.subscriptionSlot ? [...this.pool, this.subscriptionSlot] : [...this.pool];
     await Promise.all(slots.map((s) => s.stop()));
-    this.setState('closed', err);
   }
 
   /** Ends every subscription, says BYE on every connection and closes them. */

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { RcpClient, RcpConnectionError, type ClientState, type RcpEvent } from '../../src/rcp';
+import { startEmulator, type EmulatorProcess } from '../emulator/process';
+
+const FLOW = {
+  states: ['s0', 's1', 's2', 's3', 's4', 's5', 's6'],
+  initial: 's0',
+  transitions: [0, 1, 2, 3, 4, 5].map((i) => ({ from: `s${i}`, event: `e${i}`, to: `s${i + 1}` })),
+};
+
+function waitFor(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const start = Date.now();
+    const tick = () => {
+      if (check()) return resolve();
+      if (Date.now() - start > ms) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, 20);
+    };
+    tick();
+  });
+}
+
+describe('reconnect and subscriptions', () => {
+  let emu: EmulatorProcess;
+  let writer: RcpClient;
+
+  before(async () => {
+    emu = await startEmulator();
+    writer = await RcpClient.connect({ host: emu.host, port: emu.port });
+    await writer.putMachine({ machine: 'flow', version: 1, definition: FLOW });
+    await writer.putMachine({ machine: 'other', version: 1, definition: FLOW });
+    for (const id of ['a', 'b', 'c']) await writer.createInstance({ machine: 'flow', version: 1, instance_id: id });
+    await writer.createInstance({ machine: 'other', version: 1, instance_id: 'x' });
+    await writer.close();
+  });
+  after(() => emu?.stop());
+
+  test('a subscription survives the server being killed and restarted: no event lost, none twice', async () => {
+    const client = await RcpClient.connect({
+      host: emu.host,
+      port: emu.port,
+      reconnect: { enabled: true, initialDelayMs: 50, maxDelayMs: 200 },
+    });
+    const states: ClientState[] = [];
+    client.on('state', (s: ClientState) => states.push(s));
+    const all = await client.watchAll({ machines: ['flow'], include_ctx: true });
+    const one = await client.watchInstance({ instance_id: 'b' });
+    const seenAll: RcpEvent[] = [];
+    const seenOne: RcpEvent[] = [];
+    all.on('event', (e: RcpEvent) => seenAll.push(e));
+    one.on('event', (e: RcpEvent) => seenOne.push(e));
+
+    const other = await RcpClient.connect({ host: emu.host, port: emu.port });
+    await other.applyEvent({ instance_id: 'a', event: 'e0' });
+    await other.applyEvent({ instance_id: 'b', event: 'e0' });
+    await other.applyEvent({ instance_id: 'x', event: 'e0' }); // filtered out: another machine
+    await waitFor(() => seenAll.length === 2 && seenOne.length === 1, 'live events');
+    await other.close();
+
+    await emu.kill();
+    await waitFor(() => states.includes('reconnecting'), 'reconnecting state');
+    // While the client is away, the server restarts and other clients move instances.
+    await emu.restart();
+    const during = await RcpClient.connect({ host: emu.host, port: emu.port });
+    for (const [id, ev] of [['a', 'e1'], ['b', 'e1'], ['c', 'e0'], ['x', 'e1'], ['b', 'e2']] as const) {
+      await during.applyEvent({ instance_id: id, event: ev, payload: { by: 'during' } });
+    }
+    await waitFor(() => client.state === 'ready', 'ready again');
+    // And after it is back, live events flow again.
+    await during.applyEvent({ instance_id: 'c', event: 'e1' });
+    await during.applyEvent({ instance_id: 'b', event: 'e3' });
+    await waitFor(() => seenAll.length >= 8 && seenOne.length >= 4, 'gap-filled and live events', 10_000);
+    await new Promise((r) => setTimeout(r, 200)); // a duplicate would show up now
+    await during.close();
+
+    const key = (e: RcpEvent) => `${e.instance_id}:${e.event}`;
+    assert.deepEqual(seenAll.map(key), ['a:e0', 'b:e0', 'a:e1', 'b:e1', 'c:e0', 'b:e2', 'c:e1', 'b:e3']);
+    assert.deepEqual(seenOne.map(key), ['b:e0', 'b:e1', 'b:e2', 'b:e3']);
+    for (const list of [seenAll, seenOne]) {
+      for (let i = 1; i < list.length; i++) assert.ok(list[i].wal_offset > list[i - 1].wal_offset, 'in WAL order');
+    }
+    // Events filled in from the WAL look like live ones.
+    const filled = seenAll[3];
+    assert.equal(filled.machine, 'flow');
+    assert.equal(filled.version, 1);
+    assert.equal(filled.from_state, 's1');
+    assert.equal(filled.to_state, 's2');
+    assert.deepEqual(filled.payload, { by: 'during' });
+    assert.deepEqual(filled.ctx, { by: 'during' });
+    assert.equal(filled.subscription_id, all.id);
+    assert.ok(states.indexOf('reconnecting') < states.lastIndexOf('ready'));
+    await all.close();
+    await one.close();
+    await client.close();
+    assert.equal(client.state, 'closed');
+  });
+
+  test('without reconnect, a dropped server fails requests in flight and ends subscriptions', async () => {
+    const client = await RcpClient.connect({ host: emu.host, port: emu.port });
+    const sub = await client.watchAll({});
+    let ended = false;
+    sub.on('end', () => (ended = true));
+    const iter = sub[Symbol.asyncIterator]();
+    const waiting = iter.next();
+    await emu.kill();
+    const r = await waiting;
+    assert.equal(r.done, true, 'the iterator finishes');
+    await waitFor(() => ended && client.state === 'closed', 'closed');
+    await assert.rejects(client.ping(), RcpConnectionError);
+    await emu.restart();
+    await client.close();
+  });
+
+  test('reads sent while the connection drops are answered once it is back', async () => {
+    const client = await RcpClient.connect({
+      host: emu.host,
+      port: emu.port,
+      reconnect: { enabled: true, initialDelayMs: 50, maxDelayMs: 200 },
+    });
+    try {
+      await emu.kill();
+      const read = client.getInstance({ instance_id: 'a' });
+      await new Promise((r) => setTimeout(r, 100));
+      await emu.restart();
+      assert.equal((await read).machine, 'flow');
+    } finally {
+      await client.close();
+    }
+  });
+});
+
