@@ -1,0 +1,55 @@
+import { codecBench, type Row } from './codec';
+import { roundTripBench, type Target } from './roundtrip';
+import { startEmulator } from '../emulator/process';
+
+/**
+ * `npm run bench [-- --json] [--server host:port] [--token T] [--quick]`
+ * Prints a table, and with --json one machine-readable line after it.
+ */
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const flag = (name: string) => argv.includes(name);
+  const value = (name: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const quick = flag('--quick');
+  const ms = quick ? 150 : 700;
+  const scale = quick ? 0.2 : 1;
+
+  const rows: Row[] = [];
+  rows.push(...codecBench(ms));
+
+  const server = value('--server');
+  const token = value('--token') ?? process.env.RSTMDB_TOKEN;
+  let target: Target;
+  let stop: (() => Promise<void>) | undefined;
+  if (server) {
+    const [host, port] = server.split(':');
+    target = { host, port: Number(port), token };
+  } else {
+    const emu = await startEmulator({ seed: 'none' });
+    target = { host: emu.host, port: emu.port };
+    stop = () => emu.stop();
+  }
+  try {
+    rows.push(...(await roundTripBench(target, scale)));
+  } finally {
+    await stop?.();
+  }
+
+  const width = Math.max(...rows.map((r) => r.name.length));
+  console.log(`rstmdb-vscode benchmarks (${server ? `server ${server}` : 'emulator'}; node ${process.version})\n`);
+  for (const r of rows) {
+    const v = r.unit === 'ratio' ? r.value.toFixed(2) : r.value >= 100 ? Math.round(r.value).toLocaleString('en-US') : r.value.toFixed(1);
+    console.log(`${r.name.padEnd(width)}  ${v.padStart(12)} ${r.unit.padEnd(6)} ${r.note ?? ''}`);
+  }
+  if (flag('--json')) {
+    console.log(JSON.stringify({ server: server ?? 'emulator', results: rows }));
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
