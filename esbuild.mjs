@@ -1,0 +1,40 @@
+// Bundles the extension host code into dist/extension.js. The native CRC32C
+// addon is loaded at run time when it is shipped next to the bundle; where it
+// cannot load, src/rcp/crc32c.ts falls back to TypeScript.
+import * as esbuild from 'esbuild';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+rmSync('dist', { recursive: true, force: true });
+mkdirSync('dist', { recursive: true });
+
+const ctx = await esbuild.context({
+  entryPoints: ['src/extension.ts'],
+  bundle: true,
+  outfile: 'dist/extension.js',
+  platform: 'node',
+  format: 'cjs',
+  target: 'node18',
+  external: ['vscode', '@node-rs/crc32-*'],
+  minify: production,
+  sourcemap: production ? false : 'linked',
+  logLevel: 'warning',
+});
+
+// Ship the platform binaries that npm installed here, where the bundle's require() finds them.
+const scope = join('node_modules', '@node-rs');
+if (existsSync(scope)) {
+  for (const name of readdirSync(scope).filter((n) => n.startsWith('crc32-'))) {
+    cpSync(join(scope, name), join('dist', 'node_modules', '@node-rs', name), { recursive: true });
+  }
+}
+
+if (watch) {
+  await ctx.watch();
+} else {
+  await ctx.rebuild();
+  await ctx.dispose();
+}

@@ -1,0 +1,185 @@
+import * as vscode from 'vscode';
+import { RcpClient } from '../rcp';
+import { validateHost, validateName, validatePort, type ConnectionConfig } from '../model/connectionConfig';
+import type { ConnectionManager } from '../model/connectionManager';
+import { describeError, type ServerConnection } from '../model/serverConnection';
+import type { ConnectionNode } from '../views/nodes/connectionNode';
+import { ask, pickConnection, validateFile } from './prompts';
+
+type TlsChoice = 'none' | 'tls' | 'mtls';
+
+/** The Add / Edit flow: one input per step; Escape anywhere cancels without saving. */
+async function connectionWizard(manager: ConnectionManager, existing?: ConnectionConfig): Promise<void> {
+  const verb = existing ? 'Edit' : 'Add';
+  const steps = 7;
+  const title = (n: number) => `${verb} rstmdb Connection (${n}/${steps})`;
+  const taken = manager.all().map((c) => c.name).filter((n) => n !== existing?.name);
+
+  const name = await ask({ title: title(1), prompt: 'Connection name', value: existing?.name ?? (taken.length ? '' : 'local'), validateInput: (v) => validateName(v, taken) });
+  if (name === undefined) return;
+  const host = await ask({ title: title(2), prompt: 'Host', value: existing?.host ?? '127.0.0.1', validateInput: validateHost });
+  if (host === undefined) return;
+  const port = await ask({ title: title(3), prompt: 'Port', value: String(existing?.port ?? 7401), validateInput: validatePort });
+  if (port === undefined) return;
+
+  const currentTls: TlsChoice = existing?.tls?.enabled ? (existing.tls.certFile ? 'mtls' : 'tls') : 'none';
+  const tlsPick = await vscode.window.showQuickPick(
+    [
+      { label: 'No TLS', description: 'plain TCP', value: 'none' as TlsChoice },
+      { label: 'TLS', description: 'verify the server certificate', value: 'tls' as TlsChoice },
+      { label: 'Mutual TLS', description: 'TLS plus a client certificate', value: 'mtls' as TlsChoice },
+    ].map((i) => ({ ...i, picked: i.value === currentTls })),
+    { title: title(4), placeHolder: 'Transport security', ignoreFocusOut: true },
+  );
+  if (!tlsPick) return;
+  let tls: ConnectionConfig['tls'];
+  if (tlsPick.value !== 'none') {
+    const caFile = await ask({ title: title(4), prompt: 'CA certificate file (PEM), or empty to use the system CAs', value: existing?.tls?.caFile ?? '', validateInput: (v) => validateFile(v, true) });
+    if (caFile === undefined) return;
+    tls = { enabled: true, rejectUnauthorized: existing?.tls?.rejectUnauthorized ?? true };
+    if (caFile.trim()) tls.caFile = caFile.trim();
+    if (tlsPick.value === 'mtls') {
+      const certFile = await ask({ title: title(4), prompt: 'Client certificate file (PEM)', value: existing?.tls?.certFile ?? '', validateInput: (v) => validateFile(v, false) });
+      if (certFile === undefined) return;
+      const keyFile = await ask({ title: title(4), prompt: 'Client key file (PEM)', value: existing?.tls?.keyFile ?? '', validateInput: (v) => validateFile(v, false) });
+      if (keyFile === undefined) return;
+      tls.certFile = certFile.trim();
+      tls.keyFile = keyFile.trim();
+    }
+    if (existing?.tls?.servername) tls.servername = existing.tls.servername;
+  }
+
+  const token = await ask({
+    title: title(5),
+    prompt: existing ? 'Bearer token (leave empty to keep the stored one; type "-" to remove it)' : 'Bearer token (leave empty if the server does not require auth)',
+    password: true,
+    placeHolder: existing ? 'unchanged' : 'no token',
+  });
+  if (token === undefined) return;
+
+  const ro = await vscode.window.showQuickPick(
+    [
+      { label: 'Read and write', value: false, picked: !existing?.readOnly },
+      { label: 'Read-only', description: 'refuse every write command', value: true, picked: !!existing?.readOnly },
+    ],
+    { title: title(6), placeHolder: 'Access', ignoreFocusOut: true },
+  );
+  if (!ro) return;
+
+  const config: ConnectionConfig = { name: name.trim(), host: host.trim(), port: Number(port) };
+  if (tls) config.tls = tls;
+  if (existing?.wireMode) config.wireMode = existing.wireMode;
+  if (ro.value) config.readOnly = true;
+  const tokenToStore = existing ? (token === '' ? undefined : token === '-' ? '' : token) : token || undefined;
+  await manager.store.save(config, tokenToStore, existing?.name);
+
+  const connect = 'Connect';
+  const test = 'Test Connection';
+  const choice = await vscode.window.showInformationMessage(`Saved connection '${config.name}' (${config.host}:${config.port}). Step 7/7: connect now?`, connect, test);
+  if (choice === connect) await vscode.commands.executeCommand('rstmdb.connect', config.name);
+  else if (choice === test) await vscode.commands.executeCommand('rstmdb.testConnection', config.name);
+}
+
+function connectionFrom(manager: ConnectionManager, arg: unknown): ServerConnection | undefined {
+  if (typeof arg === 'string') return manager.get(arg);
+  const node = arg as ConnectionNode | undefined;
+  return node?.connection;
+}
+
+async function testConnection(manager: ConnectionManager, conn: ServerConnection): Promise<void> {
+  const c = conn.config;
+  await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Testing '${c.name}'…` }, async () => {
+    const started = Date.now();
+    let client: RcpClient | undefined;
+    try {
+      const t = c.tls?.enabled ? c.tls : undefined;
+      const fs = await import('node:fs/promises');
+      client = await RcpClient.connect({
+        host: c.host,
+        port: c.port,
+        token: await manager.store.token(c.name),
+        clientName: 'rstmdb-vscode-test',
+        connectTimeoutMs: 5000,
+        requestTimeoutMs: 5000,
+        tls: t && {
+          ca: t.caFile ? await fs.readFile(t.caFile) : undefined,
+          cert: t.certFile ? await fs.readFile(t.certFile) : undefined,
+          key: t.keyFile ? await fs.readFile(t.keyFile) : undefined,
+          servername: t.servername,
+          rejectUnauthorized: t.rejectUnauthorized ?? true,
+        },
+      });
+      const connectMs = Date.now() - started;
+      const pingStart = process.hrtime.bigint();
+      await client.ping();
+      const pingMs = Number(process.hrtime.bigint() - pingStart) / 1e6;
+      const s = client.server;
+      void vscode.window.showInformationMessage(
+        `Connection '${c.name}' works: ${s.server_name} ${s.server_version}, protocol ${s.protocol_version}, ${s.wire_mode}. Connect ${connectMs} ms, ping ${pingMs.toFixed(1)} ms.`,
+      );
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Connection '${c.name}' failed: ${describeError(err)}`);
+    } finally {
+      await client?.close().catch(() => undefined);
+    }
+  });
+}
+
+export function registerConnectionCommands(manager: ConnectionManager, log: { channel: vscode.LogOutputChannel }): vscode.Disposable[] {
+  const choose = async (arg: unknown, title: string) => connectionFrom(manager, arg) ?? (await pickConnection(manager, title, false));
+  return [
+    vscode.commands.registerCommand('rstmdb.addConnection', () => connectionWizard(manager)),
+    vscode.commands.registerCommand('rstmdb.editConnection', async (arg?: unknown) => {
+      const conn = await choose(arg, 'Edit Connection');
+      if (conn) await connectionWizard(manager, conn.config);
+    }),
+    vscode.commands.registerCommand('rstmdb.removeConnection', async (arg?: unknown) => {
+      const conn = await choose(arg, 'Remove Connection');
+      if (!conn) return;
+      const remove = 'Remove';
+      const ok = await vscode.window.showWarningMessage(`Remove the connection '${conn.name}'? Its stored token is deleted too. Data on the server is not touched.`, { modal: true }, remove);
+      if (ok !== remove) return;
+      await conn.disconnect();
+      await manager.store.remove(conn.name);
+    }),
+    vscode.commands.registerCommand('rstmdb.testConnection', async (arg?: unknown) => {
+      const conn = await choose(arg, 'Test Connection');
+      if (conn) await testConnection(manager, conn);
+    }),
+    vscode.commands.registerCommand('rstmdb.connect', async (arg?: unknown) => {
+      const conn = await choose(arg, 'Connect');
+      if (!conn) return;
+      manager.setActive(conn.name);
+      try {
+        await conn.ensureClient();
+      } catch (err) {
+        const show = 'Show Log';
+        const edit = 'Edit Connection';
+        const pick = await vscode.window.showErrorMessage(`Could not connect to '${conn.name}': ${describeError(err)}`, edit, show);
+        if (pick === show) log.channel.show(true);
+        if (pick === edit) await vscode.commands.executeCommand('rstmdb.editConnection', conn.name);
+      }
+    }),
+    vscode.commands.registerCommand('rstmdb.disconnect', async (arg?: unknown) => {
+      const conn = await choose(arg, 'Disconnect');
+      await conn?.disconnect();
+    }),
+    vscode.commands.registerCommand('rstmdb.switchConnection', async () => {
+      const all = manager.all();
+      if (!all.length) return vscode.commands.executeCommand('rstmdb.addConnection');
+      const picked = await vscode.window.showQuickPick(
+        all.map((c) => ({
+          label: `${c === manager.active ? '$(check) ' : ''}${c.name}`,
+          description: `${c.config.host}:${c.config.port}`,
+          detail: c.status === 'ready' ? 'connected' : c.lastError ? `${c.status}: ${c.lastError}` : c.status,
+          conn: c,
+        })),
+        { title: 'Switch rstmdb Connection', placeHolder: 'The active connection is used by commands run from the palette' },
+      );
+      if (!picked) return;
+      manager.setActive(picked.conn.name);
+      if (!picked.conn.isReady) await vscode.commands.executeCommand('rstmdb.connect', picked.conn.name);
+    }),
+    vscode.commands.registerCommand('rstmdb.showLog', () => log.channel.show()),
+  ];
+}

@@ -1,0 +1,213 @@
+import * as vscode from 'vscode';
+import { evaluateGuard } from '../rcp/guard';
+import { RcpError } from '../rcp';
+import type { ConnectionManager } from '../model/connectionManager';
+import { describeError, type ServerConnection } from '../model/serverConnection';
+import type { ExplorerProvider } from '../views/explorer';
+import { ConnectionNode } from '../views/nodes/connectionNode';
+import { InstanceNode } from '../views/nodes/instanceNode';
+import { MachineNode } from '../views/nodes/machineNode';
+import type { ExplorerNode } from '../views/nodes/node';
+import { StateNode } from '../views/nodes/stateNode';
+import { VersionNode } from '../views/nodes/versionNode';
+import { INSTANCE_SCHEME, instanceUri } from '../views/instanceDocument';
+import { ask, pickConnection, refuseIfReadOnly, validateJsonObject } from './prompts';
+
+function connectionOf(node: ExplorerNode | undefined): ServerConnection | undefined {
+  let n: ExplorerNode | undefined = node;
+  while (n && !(n instanceof ConnectionNode)) n = n.parent;
+  return n?.connection;
+}
+
+/** Payloads that failed to apply, kept so the next attempt starts from what the user typed. */
+const unsentPayloads = new Map<string, string>();
+
+async function targetInstance(manager: ConnectionManager, arg: unknown, title: string): Promise<{ conn: ServerConnection; id: string } | undefined> {
+  if (arg instanceof InstanceNode) return { conn: connectionOf(arg)!, id: arg.id };
+  const conn = await pickConnection(manager, title);
+  if (!conn) return undefined;
+  const id = await ask({ title, prompt: `Instance id on '${conn.name}'`, validateInput: (v) => (v.trim() ? undefined : 'Enter an instance id.') });
+  return id === undefined ? undefined : { conn, id: id.trim() };
+}
+
+async function applyEvent(manager: ConnectionManager, arg: unknown, again?: { event: string }): Promise<void> {
+  const target = await targetInstance(manager, arg, 'Apply Event');
+  if (!target) return;
+  const { conn, id } = target;
+  if (refuseIfReadOnly(conn, 'applying an event')) return;
+  let client;
+  let inst;
+  let def;
+  try {
+    client = await conn.ensureClient();
+    inst = await client.getInstance({ instance_id: id });
+    def = (await conn.definition(inst.machine, inst.version)).definition;
+  } catch (err) {
+    void vscode.window.showErrorMessage(`Cannot apply an event to '${id}': ${describeError(err)}`);
+    return;
+  }
+  const options = def.transitions.filter((t) => t.from.includes(inst.state));
+  if (!options.length) {
+    void vscode.window.showInformationMessage(`'${id}' is in state '${inst.state}', which has no outgoing transitions.`);
+    return;
+  }
+  let event = again?.event;
+  if (!event) {
+    const items = options.map((t) => {
+      let guardNote = '';
+      if (t.guard) {
+        let passes: boolean | undefined;
+        try {
+          passes = evaluateGuard(t.guard, inst.ctx);
+        } catch {
+          passes = undefined;
+        }
+        // Guards see the context before the payload is merged, so this preview is exact.
+        guardNote = `guard ${t.guard} — ${passes === undefined ? 'cannot be evaluated' : passes ? '$(pass) passes on the current context' : '$(error) fails on the current context (the payload is merged after the guard)'}`;
+      }
+      return { label: t.event, description: `${inst.state} → ${t.to}`, detail: guardNote || 'no guard', event: t.event };
+    });
+    const picked = await vscode.window.showQuickPick(items, { title: `Apply Event to ${id} (${inst.machine} v${inst.version}, state ${inst.state})`, placeHolder: 'Event', matchOnDetail: true });
+    if (!picked) return;
+    event = picked.event;
+  }
+  const key = `${conn.name}\u0000${id}\u0000${event}`;
+  const payloadText = await ask({
+    title: `Apply '${event}' to ${id}`,
+    prompt: 'Payload (a JSON object, shallow-merged into the context after guards are checked)',
+    value: unsentPayloads.get(key) ?? '{}',
+    validateInput: validateJsonObject,
+  });
+  if (payloadText === undefined) return;
+  const payload = payloadText.trim() ? (JSON.parse(payloadText) as Record<string, unknown>) : {};
+  try {
+    const r = await client.applyEvent({ instance_id: id, event, payload, expected_state: inst.state });
+    unsentPayloads.delete(key);
+    void vscode.window.showInformationMessage(`${id}: ${r.from_state} → ${r.to_state} on '${event}' (WAL offset ${r.wal_offset}).`);
+  } catch (err) {
+    unsentPayloads.set(key, payloadText);
+    const edit = 'Edit Payload and Retry';
+    const hint = err instanceof RcpError && err.code === 'GUARD_FAILED' ? ' Guards are checked against the context before the payload is merged.' : '';
+    const pick = await vscode.window.showErrorMessage(`Event '${event}' was not applied to '${id}': ${describeError(err)}.${hint}`, edit);
+    if (pick === edit) await applyEvent(manager, arg instanceof InstanceNode ? arg : undefined, { event });
+  }
+}
+
+export function registerInstanceCommands(manager: ConnectionManager, explorer: ExplorerProvider, view: vscode.TreeView<ExplorerNode>): vscode.Disposable[] {
+  const reveal = async (conn: ServerConnection, id: string) => {
+    const client = await conn.ensureClient();
+    const inst = await client.getInstance({ instance_id: id });
+    const node = await explorer.locate(conn, id, inst);
+    if (!node) throw new Error(`'${id}' exists (${inst.machine} v${inst.version}, state ${inst.state}) but could not be placed in the tree.`);
+    explorer.refresh(node.parent);
+    await view.reveal(node, { select: true, focus: true, expand: true });
+  };
+
+  return [
+    vscode.commands.registerCommand('rstmdb.refresh', (node?: ExplorerNode) => {
+      if (!node) {
+        for (const c of manager.all()) {
+          c.forgetDefinitions();
+          explorer.root(c.name)?.reset();
+        }
+        explorer.refresh();
+        return;
+      }
+      if (node instanceof ConnectionNode) {
+        node.connection.forgetDefinitions();
+        node.reset();
+      } else if (node instanceof VersionNode) node.reset();
+      else if (node instanceof StateNode) node.reset();
+      else if (node instanceof MachineNode) for (const v of node.versionNodes.values()) v.reset();
+      explorer.refresh(node);
+    }),
+    vscode.commands.registerCommand('rstmdb.loadMore', async (node: StateNode) => {
+      try {
+        await node.more();
+      } catch (err) {
+        void vscode.window.showErrorMessage(`Could not load more instances: ${describeError(err)}`);
+      }
+    }),
+    vscode.commands.registerCommand('rstmdb.copyInstanceId', async (node?: InstanceNode) => {
+      if (!(node instanceof InstanceNode)) return;
+      await vscode.env.clipboard.writeText(node.id);
+      vscode.window.setStatusBarMessage(`Copied ${node.id}`, 2000);
+    }),
+    vscode.commands.registerCommand('rstmdb.openInstance', async (arg?: unknown) => {
+      const target = await targetInstance(manager, arg, 'Open Instance');
+      if (!target) return;
+      const doc = await vscode.workspace.openTextDocument(instanceUri(target.conn.name, target.id));
+      await vscode.languages.setTextDocumentLanguage(doc, 'json');
+      await vscode.window.showTextDocument(doc, { preview: true });
+    }),
+    vscode.commands.registerCommand('rstmdb.findInstance', async () => {
+      const target = await targetInstance(manager, undefined, 'Find Instance');
+      if (!target) return;
+      try {
+        await reveal(target.conn, target.id);
+      } catch (err) {
+        void vscode.window.showErrorMessage(`Could not find '${target.id}' on '${target.conn.name}': ${describeError(err)}`);
+      }
+    }),
+    vscode.commands.registerCommand('rstmdb.applyEvent', (arg?: unknown) => applyEvent(manager, arg)),
+    vscode.commands.registerCommand('rstmdb.createInstance', async (arg?: ExplorerNode) => {
+      const conn = connectionOf(arg) ?? (await pickConnection(manager, 'Create Instance'));
+      if (!conn || refuseIfReadOnly(conn, 'creating an instance')) return;
+      try {
+        const client = await conn.ensureClient();
+        let machine = arg instanceof MachineNode ? arg.name : arg instanceof VersionNode ? arg.parent.name : arg instanceof StateNode ? arg.parent.parent.name : undefined;
+        let version = arg instanceof VersionNode ? arg.version : arg instanceof StateNode ? arg.parent.version : undefined;
+        const machines = (await client.listMachines()).items;
+        if (!machine) {
+          if (!machines.length) {
+            void vscode.window.showInformationMessage(`There are no machines on '${conn.name}' yet.`);
+            return;
+          }
+          const m = await vscode.window.showQuickPick(machines.map((x) => ({ label: x.machine, description: `versions ${x.versions.join(', ')}` })), { title: 'Create Instance: machine' });
+          if (!m) return;
+          machine = m.label;
+        }
+        const versions = machines.find((x) => x.machine === machine)?.versions ?? [];
+        if (version === undefined) {
+          if (versions.length === 1) version = versions[0];
+          else {
+            const v = await vscode.window.showQuickPick([...versions].sort((a, b) => b - a).map((n) => ({ label: `v${n}`, n })), { title: `Create Instance: version of ${machine}` });
+            if (!v) return;
+            version = v.n;
+          }
+        }
+        const id = await ask({ title: `Create ${machine} v${version} instance`, prompt: 'Instance id (leave empty to let the server choose)' });
+        if (id === undefined) return;
+        const ctxText = await ask({ title: `Create ${machine} v${version} instance`, prompt: 'Initial context (JSON object, optional)', value: '{}', validateInput: validateJsonObject });
+        if (ctxText === undefined) return;
+        const created = await client.createInstance({
+          machine,
+          version,
+          ...(id.trim() ? { instance_id: id.trim() } : {}),
+          initial_ctx: ctxText.trim() ? JSON.parse(ctxText) : {},
+        });
+        const now = Date.now();
+        explorer.instanceCreated(conn, { id: created.instance_id, machine, version, state: created.state, created_at: now, updated_at: now, last_wal_offset: created.wal_offset });
+        void vscode.window.showInformationMessage(`Created ${created.instance_id} (${machine} v${version}) in state '${created.state}'.`);
+      } catch (err) {
+        void vscode.window.showErrorMessage(`Could not create the instance: ${describeError(err)}`);
+      }
+    }),
+    vscode.commands.registerCommand('rstmdb.deleteInstance', async (node?: unknown) => {
+      const target = await targetInstance(manager, node, 'Delete Instance');
+      if (!target || refuseIfReadOnly(target.conn, 'deleting an instance')) return;
+      const del = 'Delete';
+      const ok = await vscode.window.showWarningMessage(`Delete instance '${target.id}' on '${target.conn.name}'? This cannot be undone.`, { modal: true }, del);
+      if (ok !== del) return;
+      try {
+        const client = await target.conn.ensureClient();
+        await client.deleteInstance({ instance_id: target.id });
+        if (node instanceof InstanceNode) explorer.instanceDeleted(node);
+        void vscode.window.showInformationMessage(`Deleted ${target.id}.`);
+      } catch (err) {
+        void vscode.window.showErrorMessage(`Could not delete '${target.id}': ${describeError(err)}`);
+      }
+    }),
+    vscode.commands.registerCommand('rstmdb._stats', () => ({ treeRefreshes: explorer.refreshes, eventsSeen: explorer.eventsSeen, scheme: INSTANCE_SCHEME })),
+  ];
+}

@@ -1,0 +1,61 @@
+import { existsSync, statSync } from 'node:fs';
+import * as vscode from 'vscode';
+import type { ConnectionManager } from '../model/connectionManager';
+import type { ServerConnection } from '../model/serverConnection';
+
+/** An input box that returns undefined when the user cancels (Escape). */
+export async function ask(options: vscode.InputBoxOptions): Promise<string | undefined> {
+  return vscode.window.showInputBox({ ignoreFocusOut: true, ...options });
+}
+
+export function validateFile(path: string, optional: boolean): string | undefined {
+  const p = path.trim();
+  if (!p) return optional ? undefined : 'Enter a file path.';
+  if (!existsSync(p)) return `No file at ${p}.`;
+  if (!statSync(p).isFile()) return `${p} is not a file.`;
+  return undefined;
+}
+
+/** Validates a JSON object typed by the user; the message says where it breaks. */
+export function validateJsonObject(text: string): string | undefined {
+  if (!text.trim()) return undefined;
+  try {
+    const v = JSON.parse(text);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'Enter a JSON object, e.g. {"amount": 42}.';
+    return undefined;
+  } catch (err) {
+    return `Not valid JSON: ${(err as Error).message}`;
+  }
+}
+
+/** The connection to act on: the given one, the only one, the active one, or the user's pick. */
+export async function pickConnection(manager: ConnectionManager, title: string, preferReady = true): Promise<ServerConnection | undefined> {
+  const all = manager.all();
+  if (all.length === 0) {
+    const add = 'Add Connection';
+    if ((await vscode.window.showInformationMessage('No rstmdb connection is configured yet.', add)) === add) {
+      await vscode.commands.executeCommand('rstmdb.addConnection');
+    }
+    return undefined;
+  }
+  if (all.length === 1) return all[0];
+  const ready = all.filter((c) => c.isReady);
+  if (preferReady && ready.length === 1) return ready[0];
+  const picked = await vscode.window.showQuickPick(
+    all.map((c) => ({
+      label: c.name,
+      description: `${c.config.host}:${c.config.port}`,
+      detail: c.status === 'ready' ? 'connected' : c.status,
+      conn: c,
+    })),
+    { title, placeHolder: 'Choose a connection' },
+  );
+  return picked?.conn;
+}
+
+/** Write commands stop here on read-only connections. */
+export function refuseIfReadOnly(conn: ServerConnection, action: string): boolean {
+  if (!conn.config.readOnly) return false;
+  void vscode.window.showErrorMessage(`Connection '${conn.name}' is read-only: ${action} is not allowed. Edit the connection to allow writes.`);
+  return true;
+}

@@ -1,0 +1,63 @@
+import * as vscode from 'vscode';
+import { registerConnectionCommands } from './commands/connectionCommands';
+import { registerInstanceCommands } from './commands/instanceCommands';
+import { ConnectionManager } from './model/connectionManager';
+import { ConnectionStore } from './model/connectionStore';
+import { Log } from './model/log';
+import { ExplorerProvider } from './views/explorer';
+import { INSTANCE_SCHEME, InstanceDocumentProvider } from './views/instanceDocument';
+import type { ExplorerNode } from './views/nodes/node';
+import { ConnectionStatusBar } from './views/statusBar';
+
+export interface ExtensionApi {
+  manager: ConnectionManager;
+  explorer: ExplorerProvider;
+  view: vscode.TreeView<ExplorerNode>;
+  activatedInMs: number;
+}
+
+export function activate(context: vscode.ExtensionContext): ExtensionApi {
+  const started = Date.now();
+  const log = new Log();
+  const store = new ConnectionStore(context.secrets);
+  const manager = new ConnectionManager(store, log);
+  const explorer = new ExplorerProvider(manager);
+  const view = vscode.window.createTreeView('rstmdb.connections', { treeDataProvider: explorer, showCollapseAll: true });
+  // Expanding a connection connects it, as in other database explorers.
+  const onExpand = view.onDidExpandElement((e) => {
+    const conn = (e.element as { connection?: import('./model/serverConnection').ServerConnection }).connection;
+    if (conn && !e.element.parent) manager.setActive(conn.name);
+  });
+  context.subscriptions.push(
+    log,
+    store,
+    manager,
+    explorer,
+    view,
+    onExpand,
+    new ConnectionStatusBar(manager),
+    vscode.workspace.registerTextDocumentContentProvider(INSTANCE_SCHEME, new InstanceDocumentProvider(manager)),
+    ...registerConnectionCommands(manager, log),
+    ...registerInstanceCommands(manager, explorer, view),
+  );
+  const activatedInMs = Date.now() - started;
+  log.info(`rstmdb extension activated in ${activatedInMs} ms`);
+  const api: ExtensionApi = { manager, explorer, view, activatedInMs };
+  runTestSuiteIfAsked(api);
+  return api;
+}
+
+/** Test hook: the real-VS Code harness points this at an in-extension-host suite. */
+function runTestSuiteIfAsked(api: ExtensionApi): void {
+  const suite = process.env.RSTMDB_EXTENSION_TESTS;
+  if (!suite) return;
+  setTimeout(() => {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const mod = require(suite) as { run(api: ExtensionApi): Promise<void> };
+    void mod.run(api);
+  }, 0);
+}
+
+export function deactivate(): void {
+  // Everything is in context.subscriptions and disposed by VS Code.
+}

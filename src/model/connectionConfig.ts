@@ -1,0 +1,74 @@
+/** A configured connection as stored in the `rstmdb.connections` setting (never holds the token). */
+export interface ConnectionConfig {
+  name: string;
+  host: string;
+  port: number;
+  tls?: {
+    enabled: boolean;
+    caFile?: string;
+    certFile?: string;
+    keyFile?: string;
+    servername?: string;
+    /** Verify the server certificate; on unless turned off for this connection. */
+    rejectUnauthorized?: boolean;
+  };
+  wireMode?: 'binary_json' | 'jsonl';
+  readOnly?: boolean;
+}
+
+export function validateName(name: string, taken: string[]): string | undefined {
+  const n = name.trim();
+  if (!n) return 'Give the connection a name.';
+  if (n.length > 64) return 'Keep the name under 64 characters.';
+  if (taken.includes(n)) return `A connection named '${n}' already exists.`;
+  return undefined;
+}
+
+export function validateHost(host: string): string | undefined {
+  const h = host.trim();
+  if (!h) return 'Enter a host name or IP address.';
+  if (/\s|\/|:\/\//.test(h)) return 'Enter just the host (no scheme, path or spaces), e.g. 127.0.0.1 or db.internal.';
+  return undefined;
+}
+
+export function validatePort(port: string): string | undefined {
+  if (!/^\d+$/.test(port.trim())) return 'The port is a number, e.g. 7401.';
+  const n = Number(port);
+  if (n < 1 || n > 65535) return 'The port must be between 1 and 65535.';
+  return undefined;
+}
+
+/** Problems with one entry of the setting (it may have been edited by hand). */
+export function configProblems(c: unknown): string[] {
+  if (c === null || typeof c !== 'object') return ['each connection must be an object'];
+  const o = c as Record<string, unknown>;
+  const out: string[] = [];
+  if (typeof o.name !== 'string' || !o.name.trim()) out.push('name is missing');
+  if (typeof o.host !== 'string' || validateHost(o.host)) out.push('host is missing or invalid');
+  if (typeof o.port !== 'number' || validatePort(String(o.port))) out.push('port must be 1–65535');
+  return out;
+}
+
+/** Reads the setting's raw array into valid configs plus messages about the entries that are not. */
+export function parseConnections(raw: unknown): { connections: ConnectionConfig[]; problems: string[] } {
+  const connections: ConnectionConfig[] = [];
+  const problems: string[] = [];
+  if (!Array.isArray(raw)) return { connections, problems: raw === undefined ? [] : ['rstmdb.connections must be an array'] };
+  const seen = new Set<string>();
+  raw.forEach((entry, i) => {
+    const p = configProblems(entry);
+    const name = (entry as { name?: string })?.name;
+    if (!p.length && seen.has(name!)) p.push(`duplicate name '${name}'`);
+    if (p.length) {
+      problems.push(`rstmdb.connections[${i}]${name ? ` (${name})` : ''}: ${p.join(', ')}`);
+      return;
+    }
+    seen.add(name!);
+    connections.push(entry as ConnectionConfig);
+  });
+  return { connections, problems };
+}
+
+export function describeEndpoint(c: ConnectionConfig): string {
+  return `${c.tls?.enabled ? 'tls' : 'tcp'}://${c.host}:${c.port}`;
+}

@@ -1,0 +1,98 @@
+import * as vscode from 'vscode';
+import type { ConnectionConfig } from './connectionConfig';
+import { ConnectionStore } from './connectionStore';
+import type { Log } from './log';
+import { ServerConnection } from './serverConnection';
+
+/** Every configured connection, kept in step with the settings, and which one is active. */
+export class ConnectionManager implements vscode.Disposable {
+  private readonly connections = new Map<string, ServerConnection>();
+  private readonly perConnection = new Map<string, vscode.Disposable[]>();
+  private activeName: string | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  private readonly listChanged = new vscode.EventEmitter<void>();
+  /** Connections were added, removed or edited. */
+  readonly onDidChangeConnections = this.listChanged.event;
+  private readonly statusChanged = new vscode.EventEmitter<ServerConnection>();
+  readonly onDidChangeStatus = this.statusChanged.event;
+  private readonly activeChanged = new vscode.EventEmitter<void>();
+  readonly onDidChangeActive = this.activeChanged.event;
+
+  constructor(
+    readonly store: ConnectionStore,
+    private readonly log: Log,
+  ) {
+    this.disposables.push(store.onDidChange(() => this.sync()));
+    this.sync();
+  }
+
+  private requestTimeoutMs(): number {
+    return vscode.workspace.getConfiguration('rstmdb').get<number>('requestTimeoutMs') ?? 15_000;
+  }
+
+  private sync(): void {
+    const { connections, problems } = this.store.read();
+    for (const p of problems) this.log.warn(`settings: ${p}`);
+    const wanted = new Map(connections.map((c) => [c.name, c]));
+    for (const [name, conn] of this.connections) {
+      const next = wanted.get(name);
+      if (!next) {
+        this.drop(name);
+      } else if (JSON.stringify(next) !== JSON.stringify(conn.config)) {
+        // Edited: reconnect with the new settings if it was connected.
+        const wasOn = conn.status !== 'disconnected';
+        conn.config = next;
+        void conn.disconnect().then(() => (wasOn ? conn.ensureClient().catch(() => undefined) : undefined));
+      }
+    }
+    for (const c of connections) if (!this.connections.has(c.name)) this.add(c);
+    if (this.activeName && !this.connections.has(this.activeName)) this.activeName = undefined;
+    this.listChanged.fire();
+    this.activeChanged.fire();
+  }
+
+  private add(config: ConnectionConfig): void {
+    const conn = new ServerConnection(config, this.store, this.log, () => this.requestTimeoutMs());
+    this.connections.set(config.name, conn);
+    this.perConnection.set(config.name, [
+      conn,
+      conn.onDidChangeStatus((c) => {
+        if (c.status === 'ready' && !this.activeName) this.setActive(c.name);
+        this.statusChanged.fire(c);
+      }),
+    ]);
+  }
+
+  private drop(name: string): void {
+    for (const d of this.perConnection.get(name) ?? []) d.dispose();
+    this.perConnection.delete(name);
+    this.connections.delete(name);
+  }
+
+  all(): ServerConnection[] {
+    return [...this.connections.values()];
+  }
+
+  get(name: string): ServerConnection | undefined {
+    return this.connections.get(name);
+  }
+
+  get active(): ServerConnection | undefined {
+    return this.activeName ? this.connections.get(this.activeName) : undefined;
+  }
+
+  setActive(name: string): void {
+    if (this.activeName === name) return;
+    this.activeName = name;
+    this.activeChanged.fire();
+  }
+
+  dispose(): void {
+    for (const name of [...this.connections.keys()]) this.drop(name);
+    for (const d of this.disposables) d.dispose();
+    this.listChanged.dispose();
+    this.statusChanged.dispose();
+    this.activeChanged.dispose();
+  }
+}

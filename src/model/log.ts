@@ -1,0 +1,33 @@
+import * as vscode from 'vscode';
+import type { TraceFn } from '../rcp';
+
+/** The "rstmdb" log channel. Request/response tracing costs nothing unless the level is Trace. */
+export class Log implements vscode.Disposable {
+  readonly channel: vscode.LogOutputChannel;
+
+  constructor() {
+    this.channel = vscode.window.createOutputChannel('rstmdb', { log: true });
+  }
+
+  info(msg: string): void {
+    this.channel.info(msg);
+  }
+  warn(msg: string): void {
+    this.channel.warn(msg);
+  }
+  error(msg: string): void {
+    this.channel.error(msg);
+  }
+
+  /** Given to the client: it already redacts AUTH tokens. */
+  traceHook(connection: string): TraceFn {
+    return (direction, message) => {
+      if (this.channel.logLevel !== vscode.LogLevel.Trace) return;
+      this.channel.trace(`[${connection}] ${direction === 'send' ? '→' : '←'} ${JSON.stringify(message)}`);
+    };
+  }
+
+  dispose(): void {
+    this.channel.dispose();
+  }
+}

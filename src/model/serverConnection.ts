@@ -1,0 +1,185 @@
+import { readFile } from 'node:fs/promises';
+import * as vscode from 'vscode';
+import { RcpClient, RcpConnectionError, RcpError, type ClientState, type RcpEvent, type Subscription } from '../rcp';
+import type { GetMachineResult, HelloResult } from '../rcp/types';
+import { describeEndpoint, type ConnectionConfig } from './connectionConfig';
+import type { ConnectionStore } from './connectionStore';
+import type { Log } from './log';
+
+export type ConnectionStatus = 'disconnected' | 'connecting' | 'ready' | 'reconnecting' | 'failed';
+
+/** Turns any failure into one sentence for a notification; never includes the token. */
+export function describeError(err: unknown): string {
+  if (err instanceof RcpError) return `${err.code}: ${err.message}`;
+  if (err instanceof RcpConnectionError) return err.message;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/**
+ * One configured server at run time: its client, status, what it knows about
+ * machines, and the live event feed (one WATCH_ALL per connected server).
+ */
+export class ServerConnection implements vscode.Disposable {
+  private client: RcpClient | undefined;
+  private feed: Subscription | undefined;
+  private connecting: Promise<RcpClient> | undefined;
+  private readonly definitions = new Map<string, Promise<GetMachineResult>>();
+  status: ConnectionStatus = 'disconnected';
+  lastError: string | undefined;
+  server: HelloResult | undefined;
+
+  private readonly statusChanged = new vscode.EventEmitter<ServerConnection>();
+  readonly onDidChangeStatus = this.statusChanged.event;
+  private readonly eventReceived = new vscode.EventEmitter<RcpEvent>();
+  /** Live transitions on this server. */
+  readonly onDidReceiveEvent = this.eventReceived.event;
+  private readonly resynced = new vscode.EventEmitter<void>();
+  /** After a reconnect: what is shown may be stale and should be fetched again. */
+  readonly onDidResync = this.resynced.event;
+
+  constructor(
+    public config: ConnectionConfig,
+    private readonly store: ConnectionStore,
+    private readonly log: Log,
+    private readonly requestTimeoutMs: () => number,
+  ) {}
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  get isReady(): boolean {
+    return this.status === 'ready' && this.client !== undefined;
+  }
+
+  private setStatus(status: ConnectionStatus, error?: string): void {
+    this.status = status;
+    this.lastError = error;
+    this.statusChanged.fire(this);
+  }
+
+  /** The connected client, connecting first if needed. Rejects with a describable error. */
+  async ensureClient(): Promise<RcpClient> {
+    if (this.client && this.client.state !== 'closed') return this.client;
+    this.connecting ??= this.open().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async tlsOptions() {
+    const t = this.config.tls;
+    if (!t?.enabled) return undefined;
+    const load = async (file: string | undefined, what: string) => {
+      if (!file) return undefined;
+      try {
+        return await readFile(file);
+      } catch (err) {
+        throw new Error(`Cannot read the TLS ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    };
+    return {
+      ca: await load(t.caFile, 'CA'),
+      cert: await load(t.certFile, 'certificate'),
+      key: await load(t.keyFile, 'key'),
+      servername: t.servername,
+      rejectUnauthorized: t.rejectUnauthorized ?? true,
+    };
+  }
+
+  private async open(): Promise<RcpClient> {
+    this.setStatus('connecting');
+    this.log.info(`[${this.name}] connecting to ${describeEndpoint(this.config)}`);
+    try {
+      const client = await RcpClient.connect({
+        host: this.config.host,
+        port: this.config.port,
+        token: await this.store.token(this.name),
+        clientName: 'rstmdb-vscode',
+        tls: await this.tlsOptions(),
+        wireMode: this.config.wireMode,
+        connectTimeoutMs: 10_000,
+        requestTimeoutMs: this.requestTimeoutMs(),
+        reconnect: { enabled: true, initialDelayMs: 250, maxDelayMs: 5000, maxAttempts: Infinity },
+        trace: this.log.traceHook(this.name),
+      });
+      this.client = client;
+      this.server = client.server;
+      client.on('state', (s: ClientState, err?: Error) => this.onClientState(client, s, err));
+      this.log.info(`[${this.name}] connected: ${client.server.server_name} ${client.server.server_version} (${client.server.wire_mode})`);
+      await this.startFeed(client);
+      this.setStatus('ready');
+      return client;
+    } catch (err) {
+      const message = describeError(err);
+      this.log.error(`[${this.name}] connect failed: ${message}`);
+      this.setStatus('failed', message);
+      throw err;
+    }
+  }
+
+  private async startFeed(client: RcpClient): Promise<void> {
+    try {
+      const feed = await client.watchAll({ include_ctx: false });
+      this.feed = feed;
+      feed.on('event', (e: RcpEvent) => this.eventReceived.fire(e));
+      feed.on('error', (err: Error) => this.log.warn(`[${this.name}] live updates stopped: ${describeError(err)}`));
+    } catch (err) {
+      // Browsing still works without live updates; say so and carry on.
+      this.log.warn(`[${this.name}] live updates unavailable: ${describeError(err)}`);
+    }
+  }
+
+  private onClientState(client: RcpClient, state: ClientState, err?: Error): void {
+    if (client !== this.client) return;
+    if (state === 'reconnecting') {
+      this.log.warn(`[${this.name}] connection lost; reconnecting…`);
+      this.setStatus('reconnecting');
+    } else if (state === 'ready') {
+      this.log.info(`[${this.name}] reconnected`);
+      this.definitions.clear();
+      this.setStatus('ready');
+      this.resynced.fire();
+    } else if (state === 'closed' && this.status !== 'disconnected') {
+      const message = err ? describeError(err) : 'connection closed';
+      this.log.error(`[${this.name}] ${message}`);
+      this.client = undefined;
+      this.feed = undefined;
+      this.setStatus('failed', message);
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.feed = undefined;
+    this.definitions.clear();
+    this.setStatus('disconnected');
+    if (client) {
+      this.log.info(`[${this.name}] disconnected`);
+      await client.close().catch(() => undefined);
+    }
+  }
+
+  /** A machine version's definition, fetched once per connection. */
+  definition(machine: string, version: number): Promise<GetMachineResult> {
+    const key = `${machine}@${version}`;
+    let p = this.definitions.get(key);
+    if (!p) {
+      p = this.ensureClient().then((c) => c.getMachine({ machine, version }));
+      p.catch(() => this.definitions.delete(key));
+      this.definitions.set(key, p);
+    }
+    return p;
+  }
+
+  forgetDefinitions(): void {
+    this.definitions.clear();
+  }
+
+  dispose(): void {
+    void this.disconnect();
+    this.statusChanged.dispose();
+    this.eventReceived.dispose();
+    this.resynced.dispose();
+  }
+}

@@ -1,0 +1,190 @@
+import * as vscode from 'vscode';
+import { Coalescer } from '../model/coalescer';
+import type { ConnectionManager } from '../model/connectionManager';
+import type { ServerConnection } from '../model/serverConnection';
+import type { GetInstanceResult, RcpEvent } from '../rcp/types';
+import { ConnectionNode } from './nodes/connectionNode';
+import type { InstanceNode } from './nodes/instanceNode';
+import type { ExplorerContext, ExplorerNode } from './nodes/node';
+import type { StateNode } from './nodes/stateNode';
+
+/** Redraws happen at most this often, however fast events arrive. */
+const REFRESH_INTERVAL_MS = 100;
+
+/**
+ * The rstmdb explorer: Connection → Machine → Version → State → Instance.
+ * Live events move instances between state nodes and adjust counts; only the
+ * nodes affected are redrawn, in coalesced batches.
+ */
+export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, vscode.Disposable {
+  private readonly changeEmitter = new vscode.EventEmitter<ExplorerNode | ExplorerNode[] | undefined>();
+  readonly onDidChangeTreeData = this.changeEmitter.event;
+  private readonly roots = new Map<string, ConnectionNode>();
+  private readonly perConnection = new Map<string, vscode.Disposable[]>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly redraw: Coalescer<ExplorerNode>;
+  /** Redraw requests handed to VS Code (for the benchmark and tests). */
+  refreshes = 0;
+  eventsSeen = 0;
+  readonly ctx: ExplorerContext;
+
+  constructor(private readonly manager: ConnectionManager) {
+    this.redraw = new Coalescer<ExplorerNode>(REFRESH_INTERVAL_MS, (batch) => this.fire([...batch]));
+    this.ctx = {
+      pageSize: () => Math.max(1, Math.min(5000, vscode.workspace.getConfiguration('rstmdb').get<number>('instancesPageSize') ?? 100)),
+      changed: (node) => this.redraw.add(node),
+    };
+    this.disposables.push(
+      manager.onDidChangeConnections(() => this.syncRoots()),
+      manager.onDidChangeStatus((c) => this.onStatus(c)),
+    );
+    this.syncRoots();
+  }
+
+  private fire(nodes: ExplorerNode[] | undefined): void {
+    this.refreshes++;
+    this.changeEmitter.fire(nodes);
+  }
+
+  private syncRoots(): void {
+    const live = new Set(this.manager.all().map((c) => c.name));
+    for (const name of [...this.roots.keys()]) {
+      if (!live.has(name) || this.roots.get(name)!.connection !== this.manager.get(name)) {
+        for (const d of this.perConnection.get(name) ?? []) d.dispose();
+        this.perConnection.delete(name);
+        this.roots.delete(name);
+      }
+    }
+    for (const conn of this.manager.all()) {
+      if (this.roots.has(conn.name)) continue;
+      const node = new ConnectionNode(conn, this.ctx);
+      this.roots.set(conn.name, node);
+      this.perConnection.set(conn.name, [
+        conn.onDidReceiveEvent((e) => this.onEvent(node, e)),
+        conn.onDidResync(() => this.resync(node)),
+      ]);
+    }
+    this.fire(undefined);
+  }
+
+  private onStatus(conn: ServerConnection): void {
+    const node = this.roots.get(conn.name);
+    if (!node) return;
+    if (conn.status === 'disconnected' || conn.status === 'failed') node.reset();
+    this.fire([node]);
+  }
+
+  /** After a reconnect, what is shown is fetched again. */
+  private resync(node: ConnectionNode): void {
+    node.reset();
+    this.fire([node]);
+  }
+
+  private onEvent(root: ConnectionNode, e: RcpEvent): void {
+    this.eventsSeen++;
+    const machine = root.machine(e.machine);
+    if (!machine) return;
+    let moved: import('../rcp/types').InstanceSummary | undefined;
+    // Counts are per machine and state, so every version's row for the state changes.
+    for (const version of machine.versionNodes.values()) {
+      const from = version.states.get(e.from_state);
+      const to = version.states.get(e.to_state);
+      if (from === to) {
+        const n = from?.find(e.instance_id);
+        if (n) {
+          n.summary = { ...n.summary, updated_at: Date.now(), last_wal_offset: e.wal_offset };
+          this.redraw.add(from!);
+        }
+        continue;
+      }
+      if (from) {
+        moved = from.leave(e.instance_id) ?? moved;
+        this.redraw.add(from);
+      }
+      if (to) this.redraw.add(to);
+    }
+    const target = machine.versionNodes.get(e.version)?.states.get(e.to_state);
+    const now = Date.now();
+    const summary = {
+      id: e.instance_id,
+      machine: e.machine,
+      version: e.version,
+      state: e.to_state,
+      created_at: moved?.created_at ?? 0,
+      updated_at: now,
+      last_wal_offset: e.wal_offset,
+    };
+    for (const version of machine.versionNodes.values()) {
+      const to = version.states.get(e.to_state);
+      if (!to || e.from_state === e.to_state) continue;
+      if (to === target) to.arrive(summary);
+      else if (to.count !== undefined) to.count++;
+    }
+  }
+
+  getTreeItem(node: ExplorerNode): vscode.TreeItem {
+    return node.treeItem();
+  }
+
+  getChildren(node?: ExplorerNode): vscode.ProviderResult<ExplorerNode[]> {
+    if (!node) return [...this.roots.values()];
+    return node.getChildren();
+  }
+
+  getParent(node: ExplorerNode): ExplorerNode | undefined {
+    return node.parent;
+  }
+
+  root(name: string): ConnectionNode | undefined {
+    return this.roots.get(name);
+  }
+
+  /** Redraw a node (or everything) now. */
+  refresh(node?: ExplorerNode): void {
+    this.fire(node ? [node] : undefined);
+  }
+
+  /** Find (loading as needed) the tree node of an instance the server just described. */
+  async locate(conn: ServerConnection, instanceId: string, inst: GetInstanceResult): Promise<InstanceNode | undefined> {
+    const root = this.roots.get(conn.name);
+    if (!root) return undefined;
+    await root.getChildren();
+    const machine = root.machine(inst.machine);
+    if (!machine) return undefined;
+    await machine.getChildren();
+    const version = machine.version(inst.version);
+    await version.getChildren();
+    const state: StateNode | undefined = version.states.get(inst.state);
+    if (!state) return undefined;
+    await state.getChildren();
+    return state.ensure({
+      id: instanceId,
+      machine: inst.machine,
+      version: inst.version,
+      state: inst.state,
+      created_at: 0,
+      updated_at: 0,
+      last_wal_offset: inst.last_wal_offset,
+    });
+  }
+
+  /** After a write from this window: adjust the tree without waiting for the live event. */
+  instanceCreated(conn: ServerConnection, summary: import('../rcp/types').InstanceSummary): void {
+    const state = this.roots.get(conn.name)?.machine(summary.machine)?.versionNodes.get(summary.version)?.states.get(summary.state);
+    if (!state) return;
+    state.arrive(summary);
+    this.redraw.add(state);
+  }
+
+  instanceDeleted(node: InstanceNode): void {
+    node.parent.leave(node.id);
+    this.redraw.add(node.parent);
+  }
+
+  dispose(): void {
+    this.redraw.dispose();
+    for (const list of this.perConnection.values()) for (const d of list) d.dispose();
+    for (const d of this.disposables) d.dispose();
+    this.changeEmitter.dispose();
+  }
+}

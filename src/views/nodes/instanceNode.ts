@@ -1,0 +1,47 @@
+import * as vscode from 'vscode';
+import { relativeTime } from '../../model/relativeTime';
+import type { InstanceSummary } from '../../rcp/types';
+import { ExplorerNode } from './node';
+import type { StateNode } from './stateNode';
+
+export class InstanceNode extends ExplorerNode {
+  constructor(
+    readonly parent: StateNode,
+    public summary: InstanceSummary,
+  ) {
+    super();
+  }
+
+  get id(): string {
+    return this.summary.id;
+  }
+
+  get connectionName(): string {
+    return this.parent.parent.parent.parent.connection.name;
+  }
+
+  treeItem(): vscode.TreeItem {
+    const s = this.summary;
+    const item = new vscode.TreeItem(s.id, vscode.TreeItemCollapsibleState.None);
+    item.id = `instance:${this.connectionName}:${s.id}`;
+    item.description = s.updated_at ? relativeTime(s.updated_at) : '';
+    item.iconPath = new vscode.ThemeIcon('symbol-object');
+    item.contextValue = 'instance';
+    const fmt = (ms: number) => (ms ? `${new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} (${relativeTime(ms)})` : '—');
+    const md = new vscode.MarkdownString(undefined, true);
+    md.appendMarkdown(`**${escape(s.id)}**\n\n`);
+    md.appendMarkdown(`| | |\n|---|---|\n`);
+    md.appendMarkdown(`| $(symbol-enum) State | \`${escape(s.state)}\` |\n`);
+    md.appendMarkdown(`| $(versions) Machine | \`${escape(s.machine)}\` v${s.version} |\n`);
+    md.appendMarkdown(`| $(history) Last WAL offset | ${s.last_wal_offset} |\n`);
+    md.appendMarkdown(`| $(add) Created | ${fmt(s.created_at)} |\n`);
+    md.appendMarkdown(`| $(edit) Updated | ${fmt(s.updated_at)} |\n`);
+    item.tooltip = md;
+    item.command = { command: 'rstmdb.openInstance', title: 'Open Instance', arguments: [this] };
+    return item;
+  }
+}
+
+function escape(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
+}

@@ -1,0 +1,178 @@
+import * as vscode from 'vscode';
+import { describeError } from '../../model/serverConnection';
+import type { InstanceSummary } from '../../rcp/types';
+import { InstanceNode } from './instanceNode';
+import { LoadMoreNode } from './loadMoreNode';
+import { MessageNode } from './messageNode';
+import { ExplorerNode, type ExplorerContext } from './node';
+import type { VersionNode } from './versionNode';
+
+/**
+ * A state of a machine version, with its instances loaded a page at a time.
+ * Only loaded pages are kept. LIST_INSTANCES filters by machine and state but
+ * not version, so for a machine with several versions the count covers all of
+ * them and the list is filtered to this version as pages arrive.
+ */
+export class StateNode extends ExplorerNode {
+  /** Instances in this state (machine-wide), from LIST_INSTANCES `total`. */
+  count: number | undefined;
+  private instances: InstanceNode[] = [];
+  private readonly byId = new Map<string, InstanceNode>();
+  private serverOffset = 0;
+  private hasMore = false;
+  private loaded = false;
+  private loading: Promise<void> | undefined;
+  private error: string | undefined;
+  private readonly loadMore: LoadMoreNode;
+
+  constructor(
+    readonly parent: VersionNode,
+    readonly state: string,
+    private readonly ctx: ExplorerContext,
+  ) {
+    super();
+    this.loadMore = new LoadMoreNode(this);
+  }
+
+  get key(): string {
+    const v = this.parent;
+    return `state:${v.parent.parent.connection.name}:${v.parent.name}:${v.version}:${this.state}`;
+  }
+
+  get loadedCount(): number {
+    return this.instances.length;
+  }
+
+  private get allVersions(): boolean {
+    return this.parent.parent.versions.length > 1;
+  }
+
+  treeItem(): vscode.TreeItem {
+    const def = this.parent.definition;
+    const item = new vscode.TreeItem(this.state, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = this.key;
+    const initial = def?.initial === this.state;
+    const terminal = def ? !def.transitions.some((t) => t.from.includes(this.state)) : false;
+    const count = this.count === undefined ? '' : `${this.count}`;
+    item.description = [count, initial ? 'initial' : '', terminal ? 'final' : '', this.allVersions && count ? 'all versions' : '']
+      .filter(Boolean)
+      .join(' · ');
+    item.iconPath = new vscode.ThemeIcon(initial ? 'debug-start' : terminal ? 'pass-filled' : 'circle-large-outline');
+    item.contextValue = 'state';
+    const out = def?.transitions.filter((t) => t.from.includes(this.state)) ?? [];
+    const md = new vscode.MarkdownString(`**${this.state}**${initial ? ' (initial)' : ''}\n\n`);
+    md.appendMarkdown(`${count || '?'} instance(s)${this.allVersions ? ' across all versions' : ''}\n\n`);
+    if (out.length) {
+      md.appendMarkdown('Transitions:\n\n');
+      for (const t of out) md.appendMarkdown(`- \`${t.event}\` → \`${t.to}\`${t.guard ? ` when \`${t.guard}\`` : ''}\n`);
+    }
+    item.tooltip = md;
+    return item;
+  }
+
+  override async getChildren(): Promise<ExplorerNode[]> {
+    if (!this.loaded) {
+      try {
+        await this.fetchPage();
+        this.loaded = true;
+        this.error = undefined;
+      } catch (err) {
+        this.error = describeError(err);
+      }
+    }
+    if (this.error && !this.instances.length) {
+      return [new MessageNode(this, `Could not load instances: ${this.error}`, 'error', { command: 'rstmdb.refresh', title: 'Retry', arguments: [this] })];
+    }
+    if (!this.instances.length) return [new MessageNode(this, 'No instances in this state')];
+    return this.hasMore ? [...this.instances, this.loadMore] : [...this.instances];
+  }
+
+  /** Fetch the next page (the "Load more…" row). */
+  async more(): Promise<void> {
+    await this.fetchPage();
+    this.ctx.changed(this);
+  }
+
+  private fetchPage(): Promise<void> {
+    this.loading ??= this.doFetch().finally(() => (this.loading = undefined));
+    return this.loading;
+  }
+
+  private async doFetch(): Promise<void> {
+    const version = this.parent;
+    const client = await version.parent.parent.connection.ensureClient();
+    const want = this.ctx.pageSize();
+    let added = 0;
+    for (;;) {
+      const page = await client.listInstances({ machine: version.parent.name, state: this.state, limit: want, offset: this.serverOffset });
+      this.count = page.total;
+      this.serverOffset += page.instances.length;
+      this.hasMore = page.has_more;
+      for (const s of page.instances) {
+        if (s.version !== version.version || this.byId.has(s.id)) continue;
+        this.append(s);
+        added++;
+      }
+      if (!page.has_more || added >= want || !this.allVersions) break;
+    }
+  }
+
+  private append(s: InstanceSummary): InstanceNode {
+    const node = new InstanceNode(this, s);
+    this.instances.push(node);
+    this.byId.set(s.id, node);
+    return node;
+  }
+
+  find(id: string): InstanceNode | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Live update: an instance entered this state. Shown first, as the most recently updated. */
+  arrive(s: InstanceSummary): InstanceNode | undefined {
+    if (this.count !== undefined) this.count++;
+    if (!this.loaded || s.version !== this.parent.version) return undefined;
+    const existing = this.byId.get(s.id);
+    if (existing) {
+      existing.summary = s;
+      return existing;
+    }
+    const node = new InstanceNode(this, s);
+    this.instances.unshift(node);
+    this.byId.set(s.id, node);
+    return node;
+  }
+
+  /** Live update: an instance left this state (or was deleted). Returns what was shown for it. */
+  leave(id: string): InstanceSummary | undefined {
+    if (this.count !== undefined && this.count > 0) this.count--;
+    const node = this.byId.get(id);
+    if (!node) return undefined;
+    this.byId.delete(id);
+    this.instances = this.instances.filter((n) => n !== node);
+    if (this.serverOffset > 0) this.serverOffset--;
+    return node.summary;
+  }
+
+  /** Make sure an instance (found by id) is listed here, for reveal(). */
+  ensure(s: InstanceSummary): InstanceNode {
+    return this.byId.get(s.id) ?? this.arriveWithoutCount(s);
+  }
+
+  private arriveWithoutCount(s: InstanceSummary): InstanceNode {
+    const node = new InstanceNode(this, s);
+    this.instances.unshift(node);
+    this.byId.set(s.id, node);
+    return node;
+  }
+
+  /** Forget loaded pages; the next expansion fetches again. */
+  reset(): void {
+    this.instances = [];
+    this.byId.clear();
+    this.serverOffset = 0;
+    this.hasMore = false;
+    this.loaded = false;
+    this.error = undefined;
+  }
+}

@@ -1,0 +1,76 @@
+import * as vscode from 'vscode';
+import { describeError } from '../../model/serverConnection';
+import type { GetMachineResult } from '../../rcp/types';
+import type { MachineNode } from './machineNode';
+import { MessageNode } from './messageNode';
+import { ExplorerNode, type ExplorerContext } from './node';
+import { StateNode } from './stateNode';
+
+export class VersionNode extends ExplorerNode {
+  definition: GetMachineResult['definition'] | undefined;
+  readonly states = new Map<string, StateNode>();
+  private error: string | undefined;
+
+  constructor(
+    readonly parent: MachineNode,
+    readonly version: number,
+    private readonly ctx: ExplorerContext,
+  ) {
+    super();
+  }
+
+  get key(): string {
+    return `version:${this.parent.parent.connection.name}:${this.parent.name}:${this.version}`;
+  }
+
+  treeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem(`v${this.version}`, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = this.key;
+    item.description = this.definition ? `${this.definition.states.length} states` : undefined;
+    item.iconPath = new vscode.ThemeIcon('versions');
+    item.contextValue = 'version';
+    if (this.definition) {
+      const md = new vscode.MarkdownString(`**${this.parent.name}** v${this.version}\n\n`);
+      md.appendMarkdown(`${this.definition.states.length} states, ${this.definition.transitions.length} transitions, initial \`${this.definition.initial}\``);
+      item.tooltip = md;
+    }
+    return item;
+  }
+
+  async loadDefinition(): Promise<void> {
+    const conn = this.parent.parent.connection;
+    try {
+      this.definition = (await conn.definition(this.parent.name, this.version)).definition;
+      this.error = undefined;
+    } catch (err) {
+      this.error = describeError(err);
+    }
+  }
+
+  override async getChildren(): Promise<ExplorerNode[]> {
+    if (!this.definition) await this.loadDefinition();
+    if (!this.definition) return [new MessageNode(this, `Could not load the definition: ${this.error}`, 'error')];
+    for (const s of this.definition.states) if (!this.states.has(s)) this.states.set(s, new StateNode(this, s, this.ctx));
+    const nodes = this.definition.states.map((s) => this.states.get(s)!);
+    // Counts are fetched when the version is expanded, all states at once (pipelined).
+    const missing = nodes.filter((n) => n.count === undefined);
+    if (missing.length) {
+      try {
+        const client = await this.parent.parent.connection.ensureClient();
+        const totals = await Promise.all(missing.map((n) => client.listInstances({ machine: this.parent.name, state: n.state, limit: 1 })));
+        missing.forEach((n, i) => (n.count = totals[i].total));
+      } catch {
+        // Counts stay unknown ("?"); the states are still browsable.
+      }
+    }
+    return nodes;
+  }
+
+  reset(): void {
+    this.definition = undefined;
+    for (const s of this.states.values()) {
+      s.count = undefined;
+      s.reset();
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import * as vscode from 'vscode';
+import type { ConnectionManager } from '../model/connectionManager';
+
+const ICON: Record<string, string> = {
+  ready: '$(database)',
+  connecting: '$(loading~spin)',
+  reconnecting: '$(sync~spin)',
+  failed: '$(error)',
+  disconnected: '$(debug-disconnect)',
+};
+
+/** Shows the active connection and its state; a click switches connection. */
+export class ConnectionStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('rstmdb.connection', vscode.StatusBarAlignment.Left, 50);
+  private readonly disposables: vscode.Disposable[];
+
+  constructor(private readonly manager: ConnectionManager) {
+    this.item.name = 'rstmdb connection';
+    this.item.command = 'rstmdb.switchConnection';
+    this.disposables = [manager.onDidChangeActive(() => this.update()), manager.onDidChangeStatus(() => this.update()), manager.onDidChangeConnections(() => this.update())];
+    this.update();
+  }
+
+  private update(): void {
+    const all = this.manager.all();
+    if (!all.length) {
+      this.item.hide();
+      return;
+    }
+    const c = this.manager.active;
+    if (!c) {
+      this.item.text = '$(database) rstmdb';
+      this.item.tooltip = 'rstmdb: no active connection — click to choose one';
+      this.item.backgroundColor = undefined;
+    } else {
+      const label = c.status === 'ready' ? 'connected' : c.status;
+      this.item.text = `${ICON[c.status]} rstmdb: ${c.name}${c.status === 'ready' ? '' : ` (${label})`}`;
+      this.item.tooltip = `rstmdb: ${c.name} — ${c.config.host}:${c.config.port} — ${label}${c.lastError ? `\n${c.lastError}` : ''}\nClick to switch connection`;
+      this.item.backgroundColor =
+        c.status === 'failed'
+          ? new vscode.ThemeColor('statusBarItem.errorBackground')
+          : c.status === 'reconnecting'
+            ? new vscode.ThemeColor('statusBarItem.warningBackground')
+            : undefined;
+    }
+    this.item.show();
+  }
+
+  dispose(): void {
+    this.item.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}
