@@ -42,6 +42,7 @@ export class ConnectionNode extends ExplorerNode {
     if (c.config.tls?.enabled && c.config.tls.rejectUnauthorized === false) md.appendMarkdown('⚠ TLS certificate verification is off\n\n');
     if (c.lastError) md.appendMarkdown(`Last error: ${c.lastError}`);
     item.tooltip = md;
+    item.accessibilityInformation = { label: `connection ${c.name}, ${item.description}` };
     return item;
   }
 

@@ -26,6 +26,7 @@ export class MachineNode extends ExplorerNode {
     item.iconPath = new vscode.ThemeIcon('symbol-class');
     item.contextValue = 'machine';
     item.tooltip = `${this.name}: versions ${this.versions.join(', ')}`;
+    item.accessibilityInformation = { label: `machine ${this.name}, ${item.description}` };
     return item;
   }
 

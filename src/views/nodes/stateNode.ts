@@ -59,6 +59,7 @@ export class StateNode extends ExplorerNode {
       .join(' · ');
     item.iconPath = new vscode.ThemeIcon(initial ? 'debug-start' : terminal ? 'pass-filled' : 'circle-large-outline');
     item.contextValue = 'state';
+    item.accessibilityInformation = { label: `state ${this.state}, ${item.description || 'count unknown'}` };
     const out = def?.transitions.filter((t) => t.from.includes(this.state)) ?? [];
     const md = new vscode.MarkdownString(`**${this.state}**${initial ? ' (initial)' : ''}\n\n`);
     md.appendMarkdown(`${count || '?'} instance(s)${this.allVersions ? ' across all versions' : ''}\n\n`);

@@ -29,6 +29,7 @@ export class VersionNode extends ExplorerNode {
     item.description = this.definition ? `${this.definition.states.length} states` : undefined;
     item.iconPath = new vscode.ThemeIcon('versions');
     item.contextValue = 'version';
+    item.accessibilityInformation = { label: `version ${this.version}${item.description ? `, ${item.description}` : ''}` };
     if (this.definition) {
       const md = new vscode.MarkdownString(`**${this.parent.name}** v${this.version}\n\n`);
       md.appendMarkdown(`${this.definition.states.length} states, ${this.definition.transitions.length} transitions, initial \`${this.definition.initial}\``);

@@ -1,0 +1,299 @@
+/**
+ * A real VS Code (code-server) with the packaged extension installed into a
+ * fresh profile, driven by Debian's Chromium through playwright-core.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { ensureVsCode, type VsCodePieces } from './install';
+
+export const repoRoot = join(__dirname, '..', '..', '..');
+export const resultsDir = join(repoRoot, 'test-results');
+const VSIX = join(repoRoot, 'dist', 'rstmdb-vscode.vsix');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const s = statSync(p);
+    newest = Math.max(newest, s.isDirectory() ? newestMtime(p) : s.mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the .vsix unless it is newer than every source it is made from. */
+export function ensurePackaged(): string {
+  const sources = Math.max(newestMtime(join(repoRoot, 'src')), newestMtime(join(repoRoot, 'media')), statSync(join(repoRoot, 'package.json')).mtimeMs);
+  if (existsSync(VSIX) && statSync(VSIX).mtimeMs > sources) return VSIX;
+  const r = spawnSync('npm', ['run', 'package'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`npm run package failed:\n${r.stdout}`);
+  return VSIX;
+}
+
+let installedTemplate: string | undefined;
+
+/** Installs the .vsix once per test process; each session gets a copy of that extensions folder. */
+function extensionsTemplate(pieces: VsCodePieces, vsix: string): string {
+  if (installedTemplate) return installedTemplate;
+  const dir = mkdtempSync(join(tmpdir(), 'rstmdb-ext-'));
+  const udd = mkdtempSync(join(tmpdir(), 'rstmdb-udd-'));
+  const r = spawnSync(pieces.node24, [pieces.codeServer, '--extensions-dir', dir, '--user-data-dir', udd, '--install-extension', vsix], {
+    encoding: 'utf8',
+    env: { ...process.env, XDG_CONFIG_HOME: udd },
+  });
+  rmSync(udd, { recursive: true, force: true });
+  if (r.status !== 0 || !readdirSync(dir).some((n) => n.startsWith('rstmdb.rstmdb-vscode'))) {
+    throw new Error(`installing the .vsix into code-server failed:\n${r.stdout}\n${r.stderr}`);
+  }
+  installedTemplate = dir;
+  return dir;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHttp(port: number, child: ChildProcess, log: () => string, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`code-server exited (${child.exitCode}):\n${log()}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (res.ok) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`code-server did not answer within ${ms} ms:\n${log()}`);
+}
+
+export interface LaunchOptions {
+  /** Written to User/settings.json before start. */
+  settings: Record<string, unknown>;
+  /** Extra environment for code-server and so the extension host. */
+  env?: Record<string, string>;
+  /** Name used for screenshots. */
+  name: string;
+}
+
+export class VsCode {
+  private constructor(
+    readonly page: Page,
+    private readonly browser: Browser,
+    private readonly server: ChildProcess,
+    readonly userDataDir: string,
+    private readonly dirs: string[],
+    private readonly name: string,
+    readonly serverLog: () => string,
+  ) {}
+
+  static async launch(opts: LaunchOptions): Promise<VsCode> {
+    const pieces = ensureVsCode();
+    const vsix = ensurePackaged();
+    const template = extensionsTemplate(pieces, vsix);
+    const base = mkdtempSync(join(tmpdir(), 'rstmdb-vscode-e2e-'));
+    const udd = join(base, 'user-data');
+    const ext = join(base, 'extensions');
+    const workspace = join(base, 'workspace');
+    mkdirSync(join(udd, 'User'), { recursive: true });
+    mkdirSync(workspace, { recursive: true });
+    cpSync(template, ext, { recursive: true });
+    writeFileSync(join(workspace, 'README.md'), '# rstmdb e2e workspace\n');
+    writeFileSync(
+      join(udd, 'User', 'settings.json'),
+      JSON.stringify(
+        {
+          'workbench.startupEditor': 'none',
+          'workbench.tips.enabled': false,
+          'workbench.enableExperiments': false,
+          'telemetry.telemetryLevel': 'off',
+          'security.workspace.trust.enabled': false,
+          'extensions.autoUpdate': false,
+          'extensions.autoCheckUpdates': false,
+          'update.mode': 'none',
+          'window.commandCenter': false,
+          'workbench.colorTheme': 'Default Dark Modern',
+          'workbench.secondarySideBar.defaultVisibility': 'hidden',
+          'chat.disableAIFeatures': true,
+          'chat.commandCenter.enabled': false,
+          ...opts.settings,
+        },
+        null,
+        2,
+      ),
+    );
+    writeFileSync(join(base, 'config.yaml'), 'auth: none\ncert: false\n');
+    const port = await freePort();
+    let output = '';
+    const server = spawn(
+      pieces.node24,
+      [
+        pieces.codeServer,
+        '--bind-addr', `127.0.0.1:${port}`,
+        '--auth', 'none',
+        '--config', join(base, 'config.yaml'),
+        '--disable-telemetry',
+        '--disable-update-check',
+        '--disable-workspace-trust',
+        '--disable-getting-started-override',
+        '--user-data-dir', udd,
+        '--extensions-dir', ext,
+        workspace,
+      ],
+      { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    server.stdout!.on('data', (d) => (output += d));
+    server.stderr!.on('data', (d) => (output += d));
+    let browser: Browser | undefined;
+    try {
+      await waitForHttp(port, server, () => output);
+      browser = await chromium.launch({
+        executablePath: pieces.chromium,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+      });
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+      await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+      return new VsCode(page, browser, server, udd, [base], opts.name, () => output);
+    } catch (err) {
+      await browser?.close().catch(() => undefined);
+      server.kill('SIGKILL');
+      rmSync(base, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  async screenshot(step: string): Promise<string> {
+    mkdirSync(resultsDir, { recursive: true });
+    const file = join(resultsDir, `${this.name}-${step}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+
+  /** Runs a command from the palette by its title. */
+  async runCommand(title: string): Promise<void> {
+    await this.page.keyboard.press('Escape');
+    await this.page.keyboard.press('F1');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    await row.waitFor({ state: 'visible', timeout: 15_000 });
+    await this.page.keyboard.press('Enter');
+  }
+
+  /** Answers the open input box (or quick pick) with text and Enter. */
+  async answer(text: string): Promise<void> {
+    const input = this.page.locator('.quick-input-widget:visible input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(text);
+    await this.page.waitForTimeout(100);
+    await this.page.keyboard.press('Enter');
+    await this.page.waitForTimeout(150);
+  }
+
+  /** Picks an item of the open quick pick by its label. */
+  async pick(label: string): Promise<void> {
+    const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label }).first();
+    await row.waitFor({ state: 'visible' });
+    await row.click();
+    await this.page.waitForTimeout(150);
+  }
+
+  async openExplorer(): Promise<void> {
+    const tab = this.page.locator('.activitybar [aria-label*="rstmdb"]').first();
+    await tab.waitFor({ state: 'visible', timeout: 30_000 });
+    const selected = await tab.getAttribute('aria-selected');
+    const parentChecked = await tab.evaluate((el) => el.closest('[aria-selected="true"], .checked') !== null);
+    if (selected !== 'true' && !parentChecked) await tab.click();
+    await this.page.locator('.part.sidebar .title-label', { hasText: /rstmdb/i }).first().waitFor({ state: 'visible' });
+  }
+
+  /** The rows of the rstmdb tree as "label description" strings. */
+  async treeRows(): Promise<string[]> {
+    return this.page.locator('.part.sidebar .monaco-list-row').evaluateAll((rows) =>
+      rows.map((r) => (r.getAttribute('aria-label') ?? r.textContent ?? '').trim()),
+    );
+  }
+
+  treeRow(label: string | RegExp) {
+    return this.page.locator('.part.sidebar .monaco-list-row', { has: this.page.locator('.label-name', { hasText: label }) }).first();
+  }
+
+  /** Waits until a tree row whose name matches is visible; returns it. */
+  async waitForRow(label: string | RegExp, timeout = 20_000) {
+    const row = this.treeRow(label);
+    await row.waitFor({ state: 'visible', timeout });
+    return row;
+  }
+
+  /** Expands a collapsed row (no-op when already expanded). */
+  async expand(label: string | RegExp): Promise<void> {
+    const row = await this.waitForRow(label);
+    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+    await this.page.waitForFunction(
+      (el) => el?.getAttribute('aria-expanded') === 'true',
+      await row.elementHandle(),
+      { timeout: 20_000 },
+    );
+  }
+
+  async rowText(label: string | RegExp): Promise<string> {
+    return ((await (await this.waitForRow(label)).textContent()) ?? '').replace(/\s+/g, ' ').trim();
+  }
+
+  /** Visible notification texts. */
+  async notifications(): Promise<string[]> {
+    return this.page.locator('.notifications-toasts .notification-toast, .notification-list-item').allTextContents();
+  }
+
+  async waitForNotification(pattern: RegExp, timeout = 20_000): Promise<string> {
+    const deadline = Date.now() + timeout;
+    while (Date.now() < deadline) {
+      const hit = (await this.notifications()).find((t) => pattern.test(t));
+      if (hit) return hit;
+      await this.page.waitForTimeout(200);
+    }
+    throw new Error(`no notification matching ${pattern}; saw: ${JSON.stringify(await this.notifications())}`);
+  }
+
+  async statusBarText(): Promise<string> {
+    const item = this.page.locator('.statusbar-item', { hasText: 'rstmdb' }).first();
+    return ((await item.textContent()) ?? '').trim();
+  }
+
+  frames(): Frame[] {
+    return this.page.frames();
+  }
+
+  readSettings(): string {
+    return readFileSync(join(this.userDataDir, 'User', 'settings.json'), 'utf8');
+  }
+
+  async close(): Promise<void> {
+    await this.browser.close().catch(() => undefined);
+    this.server.kill('SIGTERM');
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        this.server.kill('SIGKILL');
+        resolve();
+      }, 3000);
+      this.server.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+    for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
+  }
+}
