@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * A real VS Code (code-server) with the packaged extension installed into a
  * fresh profile, driven by Debian's Chromium through playwright-core.
@@ -181,6 +183,16 @@ export class VsCode {
     return file;
   }
 
+  /** Runs a scenario step; on failure leaves a screenshot of what the user would have seen. */
+  async failureScreenshot<T>(step: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      await this.screenshot(`${step}-FAILED`).catch(() => undefined);
+      throw err;
+    }
+  }
+
   /** Runs a command from the palette by its title. */
   async runCommand(title: string): Promise<void> {
     await this.page.keyboard.press('Escape');
@@ -249,8 +261,28 @@ export class VsCode {
     );
   }
 
+  /** Collapses an expanded row (no-op when collapsed). */
+  async collapse(label: string | RegExp): Promise<void> {
+    const row = await this.waitForRow(label);
+    if ((await row.getAttribute('aria-expanded')) === 'true') await row.click();
+    await this.page.waitForFunction((el) => el?.getAttribute('aria-expanded') !== 'true', await row.elementHandle(), { timeout: 10_000 });
+  }
+
+  /** A row's accessible label: what a screen reader says, e.g. "state paid, 120". */
   async rowText(label: string | RegExp): Promise<string> {
-    return ((await (await this.waitForRow(label)).textContent()) ?? '').replace(/\s+/g, ' ').trim();
+    return ((await (await this.waitForRow(label)).getAttribute('aria-label')) ?? '').trim();
+  }
+
+  /** Waits until some tree row's accessible label matches. */
+  async waitForRowLabel(pattern: RegExp, timeout = 20_000): Promise<void> {
+    await this.page.waitForFunction(
+      ([source, flags]) => {
+        const re = new RegExp(source, flags);
+        return [...document.querySelectorAll('.part.sidebar .monaco-list-row')].some((r) => re.test(r.getAttribute('aria-label') ?? ''));
+      },
+      [pattern.source, pattern.flags] as const,
+      { timeout },
+    );
   }
 
   /** Visible notification texts. */

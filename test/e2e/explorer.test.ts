@@ -1,0 +1,143 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { RcpClient } from '../../src/rcp';
+import { startEmulator, type EmulatorProcess } from '../emulator/process';
+import { VsCode } from './harness';
+
+const BULK = { states: ['queued', 'running', 'done'], initial: 'queued', transitions: [{ from: 'queued', event: 'run', to: 'running' }, { from: 'running', event: 'finish', to: 'done' }] };
+
+/** 100,000 instances in one state, created through BATCH as a real loader would. */
+async function seedBulk(emu: EmulatorProcess, count: number): Promise<void> {
+  const c = await RcpClient.connect({ host: emu.host, port: emu.port, requestTimeoutMs: 120_000 });
+  try {
+    await c.putMachine({ machine: 'bulk', version: 1, definition: BULK });
+    const batches: Promise<unknown>[] = [];
+    for (let start = 0; start < count; start += 100) {
+      const ops = Array.from({ length: 100 }, (_, i) => ({ op: 'CREATE_INSTANCE', params: { machine: 'bulk', version: 1, instance_id: `job-${String(start + i).padStart(6, '0')}` } }));
+      batches.push(c.batch({ mode: 'atomic', ops }));
+    }
+    await Promise.all(batches);
+  } finally {
+    await c.close();
+  }
+}
+
+describe('the explorer in a real VS Code', () => {
+  let demo: EmulatorProcess;
+  let bulk: EmulatorProcess;
+  let client: RcpClient;
+  let vs: VsCode;
+
+  before(async () => {
+    demo = await startEmulator({ seed: 'demo' });
+    bulk = await startEmulator();
+    await seedBulk(bulk, 100_000);
+    client = await RcpClient.connect({ host: demo.host, port: demo.port });
+    vs = await VsCode.launch({
+      name: 'explorer',
+      settings: {
+        // Small pages keep every row of these scenarios inside the (virtualised) viewport.
+        'rstmdb.instancesPageSize': 20,
+        'rstmdb.connections': [
+          { name: 'Local demo', host: '127.0.0.1', port: demo.port },
+          { name: 'Big', host: '127.0.0.1', port: bulk.port, readOnly: true },
+        ],
+      },
+    });
+    await vs.openExplorer();
+  });
+
+  after(async () => {
+    await vs?.close();
+    await client?.close();
+    await demo?.stop();
+    await bulk?.stop();
+  });
+
+  test('the seeded machines, versions and states appear with the server\'s counts', async () => {
+    await vs.expand('Local demo');
+    await vs.waitForRow('order');
+    assert.match(await vs.rowText('approval'), /2 versions/);
+    await vs.expand('order');
+    await vs.expand('v1');
+    await vs.waitForRow('delivered');
+    for (const state of ['created', 'paid', 'shipped', 'delivered', 'cancelled', 'refunded']) {
+      const { total } = await client.listInstances({ machine: 'order', state, limit: 1 });
+      const text = await vs.rowText(new RegExp(`^${state}$`));
+      assert.match(text, new RegExp(`^state ${state}, ${total}\\b`), `row '${text}' should show ${total}`);
+    }
+    assert.match(await vs.rowText('created'), /initial/);
+    assert.match(await vs.rowText('cancelled'), /final/);
+    await vs.collapse('approval');
+    assert.match(await vs.statusBarText(), /rstmdb: Local demo/);
+    await vs.screenshot('seeded-tree');
+  });
+
+  test('an event applied by another client moves the instance to its new state in the tree', async () => {
+    const { instances, total: paidBefore } = await client.listInstances({ machine: 'order', state: 'paid', limit: 1 });
+    const id = instances[0].id;
+    const { total: shippedBefore } = await client.listInstances({ machine: 'order', state: 'shipped', limit: 1 });
+    await vs.expand(/^paid$/);
+    await vs.waitForRow(id);
+    await vs.collapse(/^paid$/);
+    await vs.expand(/^shipped$/);
+
+    await client.applyEvent({ instance_id: id, event: 'ship', payload: { carrier: 'DHL' } });
+
+    // Within a few seconds at most (the refresh itself is coalesced to ~100 ms).
+    await vs.waitForRowLabel(new RegExp(`^state shipped, ${shippedBefore + 1}\\b`), 5000);
+    assert.match(await vs.rowText(/^paid$/), new RegExp(`^state paid, ${paidBefore - 1}\\b`));
+    let rows = await vs.treeRows();
+    const shippedAt = rows.findIndex((r) => r.startsWith('state shipped'));
+    assert.ok(rows[shippedAt + 1]?.startsWith(`instance ${id} in shipped`), `expected ${id} first under shipped, rows: ${rows.slice(shippedAt, shippedAt + 3).join(' | ')}`);
+    await vs.screenshot('event-moved-instance');
+    await vs.collapse(/^shipped$/);
+    await vs.expand(/^paid$/);
+    rows = await vs.treeRows();
+    assert.ok(!rows.some((r) => r.startsWith(`instance ${id} `)), 'no longer listed under paid');
+    await vs.collapse(/^paid$/);
+  });
+
+  test('a server that goes away shows "reconnecting" and recovers by itself when it is back', async () => {
+    await demo.kill();
+    await vs.waitForRowLabel(/^connection Local demo, reconnecting/, 15_000);
+    assert.match(await vs.statusBarText(), /reconnecting/);
+    await vs.screenshot('reconnecting');
+    await demo.restart();
+    await vs.waitForRowLabel(/^connection Local demo, connected/, 20_000);
+    await vs.waitForRow('order');
+    assert.doesNotMatch(await vs.statusBarText(), /reconnecting|failed/);
+    // Live updates resume after the reconnect.
+    const { instances } = await client.listInstances({ machine: 'task', state: 'todo', limit: 1 }).catch(async () => {
+      await client.close();
+      client = await RcpClient.connect({ host: demo.host, port: demo.port });
+      return client.listInstances({ machine: 'task', state: 'todo', limit: 1 });
+    });
+    assert.ok(instances.length > 0);
+  });
+
+  test('100,000 instances in one state: the first page appears and "Load more…" loads the next', async () => {
+    await vs.failureScreenshot('load-more', async () => {
+    await vs.collapse('Local demo');
+    await vs.expand('Big');
+    await vs.expand('bulk');
+    await vs.expand('v1');
+    assert.match(await vs.rowText(/^queued$/), /^state queued, 100000\b/);
+    await vs.expand(/^queued$/);
+    await vs.waitForRow('job-000000');
+    const more = await vs.waitForRow('Load more…');
+    assert.match((await more.textContent()) ?? '', /20 of 100000 shown/);
+    await vs.screenshot('first-page');
+    await more.click();
+    await vs.waitForRow('job-000020');
+    // Scroll to the end of the list, as a user would, to see the next "Load more…".
+    await vs.page.keyboard.press('End');
+    await vs.waitForRow('job-000039');
+    const next = await vs.waitForRow('Load more…');
+    assert.match((await next.textContent()) ?? '', /40 of 100000 shown/);
+    await vs.screenshot('second-page');
+    });
+  });
+});
