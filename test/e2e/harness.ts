@@ -250,22 +250,31 @@ export class VsCode {
     return row;
   }
 
-  /** Expands a collapsed row (no-op when already expanded). */
-  async expand(label: string | RegExp): Promise<void> {
-    const row = await this.waitForRow(label);
-    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
-    await this.page.waitForFunction(
-      (el) => el?.getAttribute('aria-expanded') === 'true',
-      await row.elementHandle(),
-      { timeout: 20_000 },
-    );
+  /**
+   * Sets a row's expansion. The list recycles row elements as it re-renders,
+   * so the row is looked up again after each click rather than held on to.
+   */
+  private async setExpanded(label: string | RegExp, expanded: boolean): Promise<void> {
+    const want = expanded ? 'true' : 'false';
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const row = await this.waitForRow(label);
+      if ((await row.getAttribute('aria-expanded')) === want) return;
+      await row.click();
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline) {
+        if ((await this.treeRow(label).getAttribute('aria-expanded').catch(() => null)) === want) return;
+        await this.page.waitForTimeout(100);
+      }
+    }
+    throw new Error(`could not ${expanded ? 'expand' : 'collapse'} the tree row ${label}`);
   }
 
-  /** Collapses an expanded row (no-op when collapsed). */
+  async expand(label: string | RegExp): Promise<void> {
+    await this.setExpanded(label, true);
+  }
+
   async collapse(label: string | RegExp): Promise<void> {
-    const row = await this.waitForRow(label);
-    if ((await row.getAttribute('aria-expanded')) === 'true') await row.click();
-    await this.page.waitForFunction((el) => el?.getAttribute('aria-expanded') !== 'true', await row.elementHandle(), { timeout: 10_000 });
+    await this.setExpanded(label, false);
   }
 
   /** A row's accessible label: what a screen reader says, e.g. "state paid, 120". */
