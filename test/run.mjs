@@ -94,6 +94,8 @@ if (own.includes('--emulator')) {
   process.exit(run(process.execPath, [join(root, 'out', 'test', 'emulator', 'main.js'), ...rest]));
 } else if (own.includes('--demo')) {
   process.exit(run(process.execPath, [join(root, 'out', 'test', 'e2e', 'demo.js'), ...rest]));
+} else if (own.includes('--electron')) {
+  process.exit(run(process.execPath, [join(root, 'out', 'test', 'electron', 'runTest.js'), ...rest]));
 } else if (own.includes('--bench')) {
   process.exit(run(process.execPath, [join(root, 'out', 'test', 'bench', 'main.js'), ...rest]));
 } else {

@@ -1,0 +1,105 @@
+/**
+ * `npm run demo [-- --port 8080] [--host 0.0.0.0] [--rcp-port 7401]`
+ * Builds and packages the extension, starts the emulator seeded with sample
+ * machines and about a thousand instances, starts code-server with the
+ * extension and a "Local demo" connection configured, and prints the URL.
+ * Ctrl+C stops everything it started.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { join } from 'node:path';
+import { startEmulator } from '../emulator/process';
+import { ensurePackaged, freePort, repoRoot } from './harness';
+import { ensureVsCode } from './install';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, host, () => s.close(() => resolve(true)));
+  });
+}
+
+async function main(): Promise<void> {
+  const host = arg('--host') ?? '127.0.0.1';
+  console.log('rstmdb demo: preparing (the first run installs code-server and Chromium; later runs start in seconds)…');
+  const pieces = ensureVsCode();
+  const vsix = ensurePackaged();
+
+  const wantedRcp = Number(arg('--rcp-port') ?? 7401);
+  const rcpPort = (await portFree(wantedRcp)) ? wantedRcp : 0;
+  const demoDir = join(repoRoot, '.rstmdb-demo');
+  const emu = await startEmulator({ port: rcpPort, seed: 'demo', stateDir: join(demoDir, 'rcp-state') });
+
+  const udd = join(demoDir, 'user-data');
+  const ext = join(demoDir, 'extensions');
+  const workspace = join(demoDir, 'workspace');
+  for (const d of [join(udd, 'User'), ext, workspace]) mkdirSync(d, { recursive: true });
+  writeFileSync(join(workspace, 'README.md'), '# rstmdb demo\n\nOpen the rstmdb view in the activity bar (the state-machine icon) and expand "Local demo".\n');
+  writeFileSync(
+    join(udd, 'User', 'settings.json'),
+    JSON.stringify(
+      {
+        'workbench.startupEditor': 'readme',
+        'security.workspace.trust.enabled': false,
+        'telemetry.telemetryLevel': 'off',
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
+        'rstmdb.connections': [{ name: 'Local demo', host: '127.0.0.1', port: emu.port }],
+      },
+      null,
+      2,
+    ),
+  );
+  const install = spawn(pieces.node24, [pieces.codeServer, '--extensions-dir', ext, '--user-data-dir', udd, '--install-extension', vsix, '--force'], { stdio: 'ignore' });
+  await new Promise((r) => install.once('exit', r));
+
+  const wantedUi = Number(arg('--port') ?? 8080);
+  const uiPort = (await portFree(wantedUi, host)) ? wantedUi : await freePort();
+  writeFileSync(join(demoDir, 'config.yaml'), 'auth: none\ncert: false\n');
+  const server = spawn(
+    pieces.node24,
+    [pieces.codeServer, '--bind-addr', `${host}:${uiPort}`, '--auth', 'none', '--config', join(demoDir, 'config.yaml'), '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', '--user-data-dir', udd, '--extensions-dir', ext, workspace],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  server.stderr!.on('data', () => undefined);
+
+  const stop = async () => {
+    console.log('\nStopping the demo…');
+    server.kill('SIGTERM');
+    await emu.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  server.once('exit', (code) => {
+    console.error(`code-server exited (${code}); stopping.`);
+    void emu.stop().then(() => process.exit(1));
+  });
+
+  for (let i = 0; i < 240; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${uiPort}/healthz`)).ok) break;
+    } catch {
+      // starting
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host;
+  console.log('');
+  console.log(`  rstmdb RCP server (emulator): 127.0.0.1:${emu.port}  — 3 machines, 1000 instances`);
+  console.log(`  VS Code with the extension:   http://${shownHost}:${uiPort}/?folder=${encodeURIComponent(workspace)}`);
+  console.log('');
+  console.log('  Open the URL, click the rstmdb icon in the activity bar and expand "Local demo".');
+  console.log('  Try: rstmdb: Apply Event… from the command palette (F1). Ctrl+C stops everything.');
+}
+
+main().catch((err) => {
+  console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

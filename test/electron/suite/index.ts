@@ -1,0 +1,78 @@
+/**
+ * Integration suite that runs inside the extension host with the real `vscode`
+ * API: under @vscode/test-electron (`npm run test:electron`, where VS Code can be
+ * downloaded) or inside code-server through the e2e harness. Results go to the
+ * file named by RSTMDB_EXTENSION_TESTS_RESULT as JSON.
+ */
+import * as assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import * as vscode from 'vscode';
+import type { ExtensionApi } from '../../../src/extension';
+
+type Case = [name: string, fn: (api: ExtensionApi) => Promise<void>];
+
+const cases: Case[] = [
+  [
+    'every command in the manifest is registered',
+    async () => {
+      const ext = vscode.extensions.getExtension('rstmdb.rstmdb-vscode');
+      assert.ok(ext, 'the extension is installed');
+      const declared = (ext.packageJSON.contributes.commands as { command: string }[]).map((c) => c.command);
+      const registered = new Set(await vscode.commands.getCommands(true));
+      const missing = declared.filter((c) => !registered.has(c));
+      assert.deepEqual(missing, []);
+    },
+  ],
+  [
+    'the configured connection is in the tree and connects',
+    async (api) => {
+      const roots = (await api.explorer.getChildren()) as { connection?: { name: string } }[];
+      assert.deepEqual(roots.map((r) => r.connection?.name), ['Suite server']);
+      const conn = api.manager.get('Suite server')!;
+      const client = await conn.ensureClient();
+      assert.equal(conn.status, 'ready');
+      assert.equal(client.server.protocol_version, 1);
+      const machines = (await api.explorer.getChildren(roots[0] as never)) as { name?: string }[];
+      assert.deepEqual(machines.map((m) => m.name), ['approval', 'order', 'task']);
+    },
+  ],
+  [
+    'a token saved with a connection goes to SecretStorage, not to settings',
+    async (api) => {
+      const token = 'suite-token-d41d8cd98f';
+      await api.manager.store.save({ name: 'Secret test', host: '127.0.0.1', port: 1 }, token);
+      assert.equal(await api.manager.store.token('Secret test'), token);
+      const inSettings = JSON.stringify(vscode.workspace.getConfiguration('rstmdb').get('connections'));
+      assert.ok(inSettings.includes('Secret test') && !inSettings.includes(token));
+      await api.manager.store.remove('Secret test');
+      assert.equal(await api.manager.store.token('Secret test'), undefined);
+    },
+  ],
+  [
+    'a read-only connection refuses writes with a clear message',
+    async (api) => {
+      await api.manager.store.save({ name: 'RO', host: '127.0.0.1', port: 1, readOnly: true }, undefined);
+      const conn = api.manager.get('RO');
+      assert.ok(conn?.config.readOnly);
+      const { refuseIfReadOnly } = await import('../../../src/commands/prompts');
+      assert.equal(refuseIfReadOnly(conn as never, 'applying an event'), true);
+      await api.manager.store.remove('RO');
+    },
+  ],
+];
+
+export async function run(api: ExtensionApi): Promise<void> {
+  const results: { name: string; ok: boolean; error?: string }[] = [];
+  for (const [name, fn] of cases) {
+    try {
+      await fn(api);
+      results.push({ name, ok: true });
+    } catch (err) {
+      results.push({ name, ok: false, error: err instanceof Error ? err.stack ?? err.message : String(err) });
+    }
+  }
+  const out = process.env.RSTMDB_EXTENSION_TESTS_RESULT;
+  if (out) writeFileSync(out, JSON.stringify(results, null, 2));
+  const failed = results.filter((r) => !r.ok);
+  if (failed.length) throw new Error(`${failed.length} of ${results.length} extension-host tests failed`);
+}
