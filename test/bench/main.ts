@@ -1,9 +1,11 @@
 import { codecBench, type Row } from './codec';
+import { extensionBench } from './extension';
 import { roundTripBench, type Target } from './roundtrip';
 import { startEmulator } from '../emulator/process';
 
 /**
- * `npm run bench [-- --json] [--server host:port] [--token T] [--quick]`
+ * `npm run bench [-- --json] [--server host:port] [--token T] [--quick] [--no-vscode]`
+ * The extension part (a real VS Code) runs against its own emulator and is skipped with --server or --no-vscode.
  * Prints a table, and with --json one machine-readable line after it.
  */
 async function main(): Promise<void> {
@@ -37,6 +39,8 @@ async function main(): Promise<void> {
   } finally {
     await stop?.();
   }
+
+  if (!flag('--no-vscode') && !server) rows.push(...(await extensionBench()));
 
   const width = Math.max(...rows.map((r) => r.name.length));
   console.log(`rstmdb-vscode benchmarks (${server ? `server ${server}` : 'emulator'}; node ${process.version})\n`);

@@ -22,12 +22,13 @@ describe('adding connections in a real VS Code', () => {
   });
 
   async function addConnection(name: string, token: string): Promise<void> {
-    await vs.answer(name);
-    await vs.answer('127.0.0.1');
-    await vs.answer(String(emu.port));
-    await vs.answer('No TLS');
-    await vs.answer(token);
-    await vs.answer('Read and write');
+    const step = (n: number) => `Add rstmdb Connection (${n}/7)`;
+    await vs.answer(name, step(1));
+    await vs.answer('127.0.0.1', step(2));
+    await vs.answer(String(emu.port), step(3));
+    await vs.answer('No TLS', step(4));
+    await vs.answer(token, step(5));
+    await vs.answer('Read and write', step(6));
     const connect = vs.page.locator('.notifications-toasts .notification-toast .monaco-button', { hasText: /^Connect$/ }).first();
     await connect.waitFor({ state: 'visible', timeout: 10_000 });
     await connect.click();

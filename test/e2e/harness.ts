@@ -205,14 +205,34 @@ export class VsCode {
     await this.page.keyboard.press('Enter');
   }
 
-  /** Answers the open input box (or quick pick) with text and Enter. */
-  async answer(text: string): Promise<void> {
-    const input = this.page.locator('.quick-input-widget:visible input');
+  /**
+   * Answers the open input box (or quick pick) with text and Enter. With `title`,
+   * first waits for the step whose title contains it, then for that step to be gone,
+   * so a fast driver never types into the previous or next step.
+   */
+  async answer(text: string, title?: string): Promise<void> {
+    const widget = this.page.locator('.quick-input-widget');
+    if (title) {
+      await widget.locator('.quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 15_000 });
+    }
+    const input = widget.locator('.quick-input-box input');
     await input.waitFor({ state: 'visible' });
     await input.fill(text);
     await this.page.waitForTimeout(100);
     await this.page.keyboard.press('Enter');
-    await this.page.waitForTimeout(150);
+    if (title) {
+      await this.page.waitForFunction(
+        (t) => {
+          const w = document.querySelector('.quick-input-widget') as HTMLElement | null;
+          const visible = !!w && w.style.display !== 'none' && w.offsetParent !== null;
+          return !visible || !(w.querySelector('.quick-input-title')?.textContent ?? '').includes(t);
+        },
+        title,
+        { timeout: 15_000 },
+      );
+    } else {
+      await this.page.waitForTimeout(150);
+    }
   }
 
   /** Picks an item of the open quick pick by its label. */
