@@ -88,7 +88,9 @@ describe('the explorer in a real VS Code', () => {
 
     // Within a few seconds at most (the refresh itself is coalesced to ~100 ms).
     await vs.waitForRowLabel(new RegExp(`^state shipped, ${shippedBefore + 1}\\b`), 5000);
-    assert.match(await vs.rowText(/^paid$/), new RegExp(`^state paid, ${paidBefore - 1}\\b`));
+    await vs.waitForRowLabel(new RegExp(`^state paid, ${paidBefore - 1}\\b`), 5000);
+    // The state's children are fetched again after its label changes: wait for the row itself.
+    await vs.waitForRowLabel(new RegExp(`^instance ${id} in shipped`), 5000);
     let rows = await vs.treeRows();
     const shippedAt = rows.findIndex((r) => r.startsWith('state shipped'));
     assert.ok(rows[shippedAt + 1]?.startsWith(`instance ${id} in shipped`), `expected ${id} first under shipped, rows: ${rows.slice(shippedAt, shippedAt + 3).join(' | ')}`);
