@@ -37,7 +37,8 @@ export async function extensionBench(): Promise<Row[]> {
 
     vs = await VsCode.launch({
       name: 'bench',
-      settings: { 'rstmdb.connections': [{ name: 'Bench', host: '127.0.0.1', port: emu.port }] },
+      // Small pages keep both state lists of the latency test on screen.
+      settings: { 'rstmdb.instancesPageSize': 5, 'rstmdb.connections': [{ name: 'Bench', host: '127.0.0.1', port: emu.port }] },
       env: { RSTMDB_EXTENSION_TESTS: join(__dirname, 'probe.js'), RSTMDB_BENCH_STATS: statsFile },
     });
     await vs.openExplorer();
