@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { RcpClient } from '../rcp';
+import { clientOptionsFor } from '../model/clientOptions';
 import { validateHost, validateName, validatePort, type ConnectionConfig } from '../model/connectionConfig';
 import type { ConnectionManager } from '../model/connectionManager';
 import { describeError, type ServerConnection } from '../model/serverConnection';
@@ -92,23 +93,9 @@ async function testConnection(manager: ConnectionManager, conn: ServerConnection
     const started = Date.now();
     let client: RcpClient | undefined;
     try {
-      const t = c.tls?.enabled ? c.tls : undefined;
-      const fs = await import('node:fs/promises');
-      client = await RcpClient.connect({
-        host: c.host,
-        port: c.port,
-        token: await manager.store.token(c.name),
-        clientName: 'rstmdb-vscode-test',
-        connectTimeoutMs: 5000,
-        requestTimeoutMs: 5000,
-        tls: t && {
-          ca: t.caFile ? await fs.readFile(t.caFile) : undefined,
-          cert: t.certFile ? await fs.readFile(t.certFile) : undefined,
-          key: t.keyFile ? await fs.readFile(t.keyFile) : undefined,
-          servername: t.servername,
-          rejectUnauthorized: t.rejectUnauthorized ?? true,
-        },
-      });
+      client = await RcpClient.connect(
+        await clientOptionsFor(c, await manager.store.token(c.name), { clientName: 'rstmdb-vscode-test', connectTimeoutMs: 5000, requestTimeoutMs: 5000 }),
+      );
       const connectMs = Date.now() - started;
       const pingStart = process.hrtime.bigint();
       await client.ping();

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { RcpClient, RcpConnectionError, RcpError, type ClientState, type RcpEvent, type Subscription } from '../rcp';
 import type { GetMachineResult, HelloResult } from '../rcp/types';
+import { clientOptionsFor } from './clientOptions';
 import { describeEndpoint, type ConnectionConfig } from './connectionConfig';
 import type { ConnectionStore } from './connectionStore';
 import type { Log } from './log';
@@ -66,42 +66,19 @@ export class ServerConnection implements vscode.Disposable {
     return this.connecting;
   }
 
-  private async tlsOptions() {
-    const t = this.config.tls;
-    if (!t?.enabled) return undefined;
-    const load = async (file: string | undefined, what: string) => {
-      if (!file) return undefined;
-      try {
-        return await readFile(file);
-      } catch (err) {
-        throw new Error(`Cannot read the TLS ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-      }
-    };
-    return {
-      ca: await load(t.caFile, 'CA'),
-      cert: await load(t.certFile, 'certificate'),
-      key: await load(t.keyFile, 'key'),
-      servername: t.servername,
-      rejectUnauthorized: t.rejectUnauthorized ?? true,
-    };
-  }
-
   private async open(): Promise<RcpClient> {
     this.setStatus('connecting');
     this.log.info(`[${this.name}] connecting to ${describeEndpoint(this.config)}`);
     try {
-      const client = await RcpClient.connect({
-        host: this.config.host,
-        port: this.config.port,
-        token: await this.store.token(this.name),
-        clientName: 'rstmdb-vscode',
-        tls: await this.tlsOptions(),
-        wireMode: this.config.wireMode,
-        connectTimeoutMs: 10_000,
-        requestTimeoutMs: this.requestTimeoutMs(),
-        reconnect: { enabled: true, initialDelayMs: 250, maxDelayMs: 5000, maxAttempts: Infinity },
-        trace: this.log.traceHook(this.name),
-      });
+      const client = await RcpClient.connect(
+        await clientOptionsFor(this.config, await this.store.token(this.name), {
+          clientName: 'rstmdb-vscode',
+          connectTimeoutMs: 10_000,
+          requestTimeoutMs: this.requestTimeoutMs(),
+          reconnect: { enabled: true, initialDelayMs: 250, maxDelayMs: 5000, maxAttempts: Infinity },
+          trace: this.log.traceHook(this.name),
+        }),
+      );
       this.client = client;
       this.server = client.server;
       client.on('state', (s: ClientState, err?: Error) => this.onClientState(client, s, err));

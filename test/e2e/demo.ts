@@ -6,11 +6,10 @@
  * Ctrl+C stops everything it started.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { startEmulator } from '../emulator/process';
-import { ensurePackaged, freePort, repoRoot } from './harness';
+import { codeServerArgs, ensurePackaged, freePort, repoRoot, writeProfile } from './harness';
 import { ensureVsCode } from './install';
 
 function arg(name: string): string | undefined {
@@ -37,36 +36,17 @@ async function main(): Promise<void> {
   const demoDir = join(repoRoot, '.rstmdb-demo');
   const emu = await startEmulator({ port: rcpPort, seed: 'demo', stateDir: join(demoDir, 'rcp-state') });
 
-  const udd = join(demoDir, 'user-data');
-  const ext = join(demoDir, 'extensions');
-  const workspace = join(demoDir, 'workspace');
-  for (const d of [join(udd, 'User'), ext, workspace]) mkdirSync(d, { recursive: true });
-  writeFileSync(join(workspace, 'README.md'), '# rstmdb demo\n\nOpen the rstmdb view in the activity bar (the state-machine icon) and expand "Local demo".\n');
-  writeFileSync(
-    join(udd, 'User', 'settings.json'),
-    JSON.stringify(
-      {
-        'workbench.startupEditor': 'readme',
-        'security.workspace.trust.enabled': false,
-        'telemetry.telemetryLevel': 'off',
-        'workbench.secondarySideBar.defaultVisibility': 'hidden',
-        'rstmdb.connections': [{ name: 'Local demo', host: '127.0.0.1', port: emu.port }],
-      },
-      null,
-      2,
-    ),
+  const { udd, ext, workspace } = writeProfile(
+    demoDir,
+    { 'workbench.startupEditor': 'readme', 'rstmdb.connections': [{ name: 'Local demo', host: '127.0.0.1', port: emu.port }] },
+    '# rstmdb demo\n\nOpen the rstmdb view in the activity bar (the state-machine icon) and expand "Local demo".\n',
   );
   const install = spawn(pieces.node24, [pieces.codeServer, '--extensions-dir', ext, '--user-data-dir', udd, '--install-extension', vsix, '--force'], { stdio: 'ignore' });
   await new Promise((r) => install.once('exit', r));
 
   const wantedUi = Number(arg('--port') ?? 8080);
   const uiPort = (await portFree(wantedUi, host)) ? wantedUi : await freePort();
-  writeFileSync(join(demoDir, 'config.yaml'), 'auth: none\ncert: false\n');
-  const server = spawn(
-    pieces.node24,
-    [pieces.codeServer, '--bind-addr', `${host}:${uiPort}`, '--auth', 'none', '--config', join(demoDir, 'config.yaml'), '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', '--user-data-dir', udd, '--extensions-dir', ext, workspace],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const server = spawn(pieces.node24, codeServerArgs(pieces, demoDir, `${host}:${uiPort}`), { stdio: ['ignore', 'ignore', 'pipe'] });
   server.stderr!.on('data', () => undefined);
 
   const stop = async () => {

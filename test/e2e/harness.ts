@@ -80,6 +80,56 @@ async function waitForHttp(port: number, child: ChildProcess, log: () => string,
   throw new Error(`code-server did not answer within ${ms} ms:\n${log()}`);
 }
 
+/** A code-server profile: user data (with settings), extensions and a workspace folder under `base`. */
+export function writeProfile(base: string, settings: Record<string, unknown>, readme: string): { udd: string; ext: string; workspace: string } {
+  const udd = join(base, 'user-data');
+  const ext = join(base, 'extensions');
+  const workspace = join(base, 'workspace');
+  for (const d of [join(udd, 'User'), ext, workspace]) mkdirSync(d, { recursive: true });
+  writeFileSync(join(workspace, 'README.md'), readme);
+  writeFileSync(
+    join(udd, 'User', 'settings.json'),
+    JSON.stringify(
+      {
+        'workbench.tips.enabled': false,
+        'workbench.enableExperiments': false,
+        'telemetry.telemetryLevel': 'off',
+        'security.workspace.trust.enabled': false,
+        'extensions.autoUpdate': false,
+        'extensions.autoCheckUpdates': false,
+        'update.mode': 'none',
+        'window.commandCenter': false,
+        'workbench.colorTheme': 'Default Dark Modern',
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
+        'chat.disableAIFeatures': true,
+        'chat.commandCenter.enabled': false,
+        ...settings,
+      },
+      null,
+      2,
+    ),
+  );
+  writeFileSync(join(base, 'config.yaml'), 'auth: none\ncert: false\n');
+  return { udd, ext, workspace };
+}
+
+/** code-server's command line for a profile made by writeProfile, listening on bind (host:port). */
+export function codeServerArgs(pieces: VsCodePieces, base: string, bind: string): string[] {
+  return [
+    pieces.codeServer,
+    '--bind-addr', bind,
+    '--auth', 'none',
+    '--config', join(base, 'config.yaml'),
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--disable-getting-started-override',
+    '--user-data-dir', join(base, 'user-data'),
+    '--extensions-dir', join(base, 'extensions'),
+    join(base, 'workspace'),
+  ];
+}
+
 export interface LaunchOptions {
   /** Written to User/settings.json before start. */
   settings: Record<string, unknown>;
@@ -105,54 +155,14 @@ export class VsCode {
     const vsix = ensurePackaged();
     const template = extensionsTemplate(pieces, vsix);
     const base = mkdtempSync(join(tmpdir(), 'rstmdb-vscode-e2e-'));
-    const udd = join(base, 'user-data');
-    const ext = join(base, 'extensions');
-    const workspace = join(base, 'workspace');
-    mkdirSync(join(udd, 'User'), { recursive: true });
-    mkdirSync(workspace, { recursive: true });
+    const { udd, ext } = writeProfile(base, { 'workbench.startupEditor': 'none', ...opts.settings }, '# rstmdb e2e workspace\n');
+    rmSync(ext, { recursive: true, force: true });
     cpSync(template, ext, { recursive: true });
-    writeFileSync(join(workspace, 'README.md'), '# rstmdb e2e workspace\n');
-    writeFileSync(
-      join(udd, 'User', 'settings.json'),
-      JSON.stringify(
-        {
-          'workbench.startupEditor': 'none',
-          'workbench.tips.enabled': false,
-          'workbench.enableExperiments': false,
-          'telemetry.telemetryLevel': 'off',
-          'security.workspace.trust.enabled': false,
-          'extensions.autoUpdate': false,
-          'extensions.autoCheckUpdates': false,
-          'update.mode': 'none',
-          'window.commandCenter': false,
-          'workbench.colorTheme': 'Default Dark Modern',
-          'workbench.secondarySideBar.defaultVisibility': 'hidden',
-          'chat.disableAIFeatures': true,
-          'chat.commandCenter.enabled': false,
-          ...opts.settings,
-        },
-        null,
-        2,
-      ),
-    );
-    writeFileSync(join(base, 'config.yaml'), 'auth: none\ncert: false\n');
     const port = await freePort();
     let output = '';
     const server = spawn(
       pieces.node24,
-      [
-        pieces.codeServer,
-        '--bind-addr', `127.0.0.1:${port}`,
-        '--auth', 'none',
-        '--config', join(base, 'config.yaml'),
-        '--disable-telemetry',
-        '--disable-update-check',
-        '--disable-workspace-trust',
-        '--disable-getting-started-override',
-        '--user-data-dir', udd,
-        '--extensions-dir', ext,
-        workspace,
-      ],
+      codeServerArgs(pieces, base, `127.0.0.1:${port}`),
       { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     server.stdout!.on('data', (d) => (output += d));
@@ -165,7 +175,7 @@ export class VsCode {
         args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
       });
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-      await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+      await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(join(base, 'workspace'))}`);
       await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
       return new VsCode(page, browser, server, udd, [base], opts.name, () => output);
     } catch (err) {

@@ -23,6 +23,8 @@ export interface EmulatorOptions {
   seed?: 'none' | 'demo';
   /** Test-only misbehaviour, e.g. 'never-respond' answers nothing after HELLO. */
   fault?: 'never-respond';
+  /** Close connections idle this long (the server's default is 300 s). */
+  idleTimeoutMs?: number;
   /** Forward the emulator's stderr to ours. */
   verbose?: boolean;
 }

@@ -51,6 +51,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   let tlsDir: string | undefined;
   if (opts.token !== undefined) args.push('--token', opts.token);
   if (opts.fault) args.push('--fault', opts.fault);
+  if (opts.idleTimeoutMs) args.push('--idle-timeout-ms', String(opts.idleTimeoutMs));
   if (opts.tls) {
     const dir = (tlsDir = mkdtempSync(join(tmpdir(), 'rstmdb-emu-tls-')));
     writeFileSync(join(dir, 'cert.pem'), opts.tls.cert);

@@ -130,3 +130,37 @@ describe('reconnect and subscriptions', () => {
   });
 });
 
+describe('sessions the server would end', () => {
+  test('keep-alive PINGs hold an idle connection open past the server\'s idle timeout', async () => {
+    const emu = await startEmulator({ idleTimeoutMs: 400 });
+    const kept = await RcpClient.connect({ host: emu.host, port: emu.port, keepAliveMs: 100 });
+    const idle = await RcpClient.connect({ host: emu.host, port: emu.port, keepAliveMs: 0 });
+    try {
+      await new Promise((r) => setTimeout(r, 1200));
+      assert.equal(kept.state, 'ready');
+      assert.deepEqual(await kept.ping(), { pong: true });
+      assert.equal(idle.state, 'closed', 'without keep-alive the server hangs up');
+    } finally {
+      await kept.close();
+      await idle.close();
+      await emu.stop();
+    }
+  });
+
+  test('a reconnect says HELLO and AUTH again, so authenticated work continues', async () => {
+    const emu = await startEmulator({ token: 'reconnect-token' });
+    const client = await RcpClient.connect({ host: emu.host, port: emu.port, token: 'reconnect-token', reconnect: { enabled: true, initialDelayMs: 50, maxDelayMs: 200 } });
+    try {
+      await client.putMachine({ machine: 'flow', version: 1, definition: FLOW });
+      await emu.kill();
+      await emu.restart();
+      await waitFor(() => client.state === 'ready', 'reconnected');
+      const r = await client.createInstance({ machine: 'flow', version: 1, instance_id: 'after-reconnect' });
+      assert.equal(r.state, 's0');
+    } finally {
+      await client.close();
+      await emu.stop();
+    }
+  });
+});
+
