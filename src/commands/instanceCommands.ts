@@ -30,8 +30,15 @@ async function targetInstance(manager: ConnectionManager, arg: unknown, title: s
   return id === undefined ? undefined : { conn, id: id.trim() };
 }
 
-async function applyEvent(manager: ConnectionManager, arg: unknown, again?: { event: string }): Promise<void> {
-  const target = await targetInstance(manager, arg, 'Apply Event');
+/** A retry goes straight back to the payload of the same event on the same instance. */
+interface ApplyRetry {
+  conn: ServerConnection;
+  id: string;
+  event: string;
+}
+
+async function applyEvent(manager: ConnectionManager, arg: unknown, again?: ApplyRetry): Promise<void> {
+  const target = again ?? (await targetInstance(manager, arg, 'Apply Event'));
   if (!target) return;
   const { conn, id } = target;
   if (refuseIfReadOnly(conn, 'applying an event')) return;
@@ -63,7 +70,7 @@ async function applyEvent(manager: ConnectionManager, arg: unknown, again?: { ev
           passes = undefined;
         }
         // Guards see the context before the payload is merged, so this preview is exact.
-        guardNote = `guard ${t.guard} — ${passes === undefined ? 'cannot be evaluated' : passes ? '$(pass) passes on the current context' : '$(error) fails on the current context (the payload is merged after the guard)'}`;
+        guardNote = `guard ${t.guard} — ${passes === undefined ? 'cannot be evaluated' : passes ? '$(pass) passes on the current context' : '$(error) fails on the current context (payload merged after)'}`;
       }
       return { label: t.event, description: `${inst.state} → ${t.to}`, detail: guardNote || 'no guard', event: t.event };
     });
@@ -89,7 +96,7 @@ async function applyEvent(manager: ConnectionManager, arg: unknown, again?: { ev
     const edit = 'Edit Payload and Retry';
     const hint = err instanceof RcpError && err.code === 'GUARD_FAILED' ? ' Guards are checked against the context before the payload is merged.' : '';
     const pick = await vscode.window.showErrorMessage(`Event '${event}' was not applied to '${id}': ${describeError(err)}.${hint}`, edit);
-    if (pick === edit) await applyEvent(manager, arg instanceof InstanceNode ? arg : undefined, { event });
+    if (pick === edit) await applyEvent(manager, undefined, { conn, id, event });
   }
 }
 

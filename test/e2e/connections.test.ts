@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { RcpClient } from '../../src/rcp';
 import { startEmulator, type EmulatorProcess } from '../emulator/process';
 import { VsCode } from './harness';
 
@@ -64,6 +65,44 @@ describe('adding connections in a real VS Code', () => {
       assert.match(settings, new RegExp(`"port": ${emu.port}`));
       assert.ok(!settings.includes(TOKEN) && !settings.includes(WRONG), 'no token in settings.json');
       await vs.screenshot('connected');
+    });
+  });
+
+  test('rstmdb: Apply Event from the palette previews guards, and a refused payload is kept for the retry', async () => {
+    await vs.failureScreenshot('apply-event', async () => {
+      const client = await RcpClient.connect({ host: emu.host, port: emu.port, token: TOKEN });
+      try {
+        await client.createInstance({ machine: 'order', version: 1, instance_id: 'e2e-order', initial_ctx: { customer: 'ada' } });
+        await vs.page.keyboard.press('Escape');
+        await vs.runCommand('rstmdb: Apply Event…');
+        await vs.answer('e2e-order');
+        const pay = vs.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'pay' }).first();
+        await pay.waitFor({ state: 'visible' });
+        assert.match((await pay.textContent()) ?? '', /ctx\.amount > 0.*fails on the current context/);
+        await vs.screenshot('apply-event-guard-preview');
+        await vs.answer('pay', 'Apply Event to e2e-order');
+        await vs.answer('{"amount": 5}', "Apply 'pay' to e2e-order");
+        await vs.waitForNotification(/Event 'pay' was not applied to 'e2e-order': GUARD_FAILED/);
+        await vs.screenshot('apply-event-guard-failed');
+        const retry = vs.page.locator('.notifications-toasts .notification-toast .monaco-button', { hasText: 'Edit Payload and Retry' }).first();
+        await retry.click();
+        const input = vs.page.locator('.quick-input-widget .quick-input-box input');
+        await vs.page.locator('.quick-input-widget .quick-input-title', { hasText: "Apply 'pay' to e2e-order" }).waitFor({ state: 'visible' });
+        assert.equal(await input.inputValue(), '{"amount": 5}', 'what the user typed is still there');
+        await vs.page.keyboard.press('Escape');
+        assert.equal((await client.getInstance({ instance_id: 'e2e-order' })).state, 'created');
+
+        await vs.runCommand('rstmdb: Apply Event…');
+        await vs.answer('e2e-order');
+        await vs.answer('cancel', 'Apply Event to e2e-order');
+        await vs.answer('{"reason": "e2e"}', "Apply 'cancel' to e2e-order");
+        await vs.waitForNotification(/e2e-order: created → cancelled on 'cancel'/);
+        const after = await client.getInstance({ instance_id: 'e2e-order' });
+        assert.equal(after.state, 'cancelled');
+        assert.deepEqual(after.ctx, { customer: 'ada', reason: 'e2e' });
+      } finally {
+        await client.close();
+      }
     });
   });
 });

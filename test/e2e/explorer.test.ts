@@ -76,30 +76,32 @@ describe('the explorer in a real VS Code', () => {
   });
 
   test('an event applied by another client moves the instance to its new state in the tree', async () => {
-    const { instances, total: paidBefore } = await client.listInstances({ machine: 'order', state: 'paid', limit: 1 });
-    const id = instances[0].id;
-    const { total: shippedBefore } = await client.listInstances({ machine: 'order', state: 'shipped', limit: 1 });
-    await vs.expand(/^paid$/);
-    await vs.waitForRow(id);
-    await vs.collapse(/^paid$/);
-    await vs.expand(/^shipped$/);
+    await vs.failureScreenshot('event-move', async () => {
+      const { instances, total: paidBefore } = await client.listInstances({ machine: 'order', state: 'paid', limit: 1 });
+      const id = instances[0].id;
+      const { total: shippedBefore } = await client.listInstances({ machine: 'order', state: 'shipped', limit: 1 });
+      await vs.expand(/^paid$/);
+      await vs.waitForRow(id);
+      await vs.collapse(/^paid$/);
+      await vs.expand(/^shipped$/);
 
-    await client.applyEvent({ instance_id: id, event: 'ship', payload: { carrier: 'DHL' } });
+      await client.applyEvent({ instance_id: id, event: 'ship', payload: { carrier: 'DHL' } });
 
-    // Within a few seconds at most (the refresh itself is coalesced to ~100 ms).
-    await vs.waitForRowLabel(new RegExp(`^state shipped, ${shippedBefore + 1}\\b`), 5000);
-    await vs.waitForRowLabel(new RegExp(`^state paid, ${paidBefore - 1}\\b`), 5000);
-    // The state's children are fetched again after its label changes: wait for the row itself.
-    await vs.waitForRowLabel(new RegExp(`^instance ${id} in shipped`), 5000);
-    let rows = await vs.treeRows();
-    const shippedAt = rows.findIndex((r) => r.startsWith('state shipped'));
-    assert.ok(rows[shippedAt + 1]?.startsWith(`instance ${id} in shipped`), `expected ${id} first under shipped, rows: ${rows.slice(shippedAt, shippedAt + 3).join(' | ')}`);
-    await vs.screenshot('event-moved-instance');
-    await vs.collapse(/^shipped$/);
-    await vs.expand(/^paid$/);
-    rows = await vs.treeRows();
-    assert.ok(!rows.some((r) => r.startsWith(`instance ${id} `)), 'no longer listed under paid');
-    await vs.collapse(/^paid$/);
+      // Within a few seconds at most (the refresh itself is coalesced to ~100 ms).
+      await vs.waitForRowLabel(new RegExp(`^state shipped, ${shippedBefore + 1}\\b`), 5000);
+      await vs.waitForRowLabel(new RegExp(`^state paid, ${paidBefore - 1}\\b`), 5000);
+      // The state's children are fetched again after its label changes: wait for the row itself.
+      await vs.waitForRowLabel(new RegExp(`^instance ${id} in shipped`), 5000);
+      let rows = await vs.treeRows();
+      const shippedAt = rows.findIndex((r) => r.startsWith('state shipped'));
+      assert.ok(rows[shippedAt + 1]?.startsWith(`instance ${id} in shipped`), `expected ${id} first under shipped, rows: ${rows.slice(shippedAt, shippedAt + 3).join(' | ')}`);
+      await vs.screenshot('event-moved-instance');
+      await vs.collapse(/^shipped$/);
+      await vs.expand(/^paid$/);
+      rows = await vs.treeRows();
+      assert.ok(!rows.some((r) => r.startsWith(`instance ${id} `)), 'no longer listed under paid');
+      await vs.collapse(/^paid$/);
+    });
   });
 
   test('a server that goes away shows "reconnecting" and recovers by itself when it is back', async () => {

@@ -199,8 +199,27 @@ export class VsCode {
       return await fn();
     } catch (err) {
       await this.screenshot(`${step}-FAILED`).catch(() => undefined);
+      try {
+        writeFileSync(join(resultsDir, `${this.name}-${step}-FAILED.log`), this.extensionLog());
+      } catch {
+        // The screenshot is the main artifact; the log is a bonus.
+      }
       throw err;
     }
+  }
+
+  /** What the extension wrote to its "rstmdb" output channel in this session. */
+  extensionLog(): string {
+    const found: string[] = [];
+    const walk = (dir: string) => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (/rstmdb\.log$/.test(e.name)) found.push(p);
+      }
+    };
+    walk(join(this.userDataDir, 'logs'));
+    return found.map((f) => `== ${f}\n${readFileSync(f, 'utf8')}`).join('\n');
   }
 
   /** Runs a command from the palette by its title. */

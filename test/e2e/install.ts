@@ -42,6 +42,18 @@ function ensureApt(): void {
   run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { ...process.env, DEBIAN_FRONTEND: 'noninteractive' });
 }
 
+/**
+ * The environment for a nested `npm install`. Under `npm test` the parent npm
+ * exports npm_config_* (user agent with its Node version among them) and the
+ * nested npm would take them as its own config: code-server's postinstall reads
+ * the Node version from npm_config_user_agent and would see Node 20.
+ */
+function cleanNpmEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k)) env[k] = v;
+  return { ...env, ...extra };
+}
+
 function ensureNpmPackage(dir: string, spec: string, marker: string, env: NodeJS.ProcessEnv): void {
   if (existsSync(join(dir, marker))) return;
   log(`npm install ${spec} into ${dir} (first run only; a few minutes) …`);
@@ -55,16 +67,19 @@ function ensureNpmPackage(dir: string, spec: string, marker: string, env: NodeJS
 export function ensureVsCode(): VsCodePieces {
   ensureApt();
   const nodeDir = join(cacheDir, 'node24');
-  ensureNpmPackage(nodeDir, `node@${NODE24_VERSION}`, '.complete', process.env);
+  ensureNpmPackage(nodeDir, `node@${NODE24_VERSION}`, '.complete', cleanNpmEnv());
   const node24Bin = join(nodeDir, 'node_modules', 'node', 'bin');
   const node24 = join(node24Bin, 'node');
   const csDir = join(cacheDir, `code-server-${CODE_SERVER_VERSION}`);
   // code-server's postinstall builds native modules against the Node that runs it: Node 24 first on PATH.
-  ensureNpmPackage(csDir, `code-server@${CODE_SERVER_VERSION}`, '.complete', {
-    ...process.env,
-    PATH: `${node24Bin}:${process.env.PATH}`,
-    npm_config_nodedir: '',
-  });
+  // Native modules must build against Node 24's own headers (the machine's npmrc points nodedir at Node 20's).
+  const node24Headers = join(nodeDir, 'node_modules', 'node', 'node_modules', `node-${process.platform}-${process.arch}`);
+  ensureNpmPackage(
+    csDir,
+    `code-server@${CODE_SERVER_VERSION}`,
+    '.complete',
+    cleanNpmEnv({ PATH: `${node24Bin}:${process.env.PATH}`, npm_config_nodedir: existsSync(join(node24Headers, 'include', 'node')) ? node24Headers : '' }),
+  );
   const codeServer = join(csDir, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
   if (!existsSync(codeServer)) throw new Error(`code-server is not where expected: ${codeServer}`);
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}`);

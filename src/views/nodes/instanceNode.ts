@@ -26,7 +26,7 @@ export class InstanceNode extends ExplorerNode {
     item.id = `instance:${this.connectionName}:${s.id}`;
     item.description = s.updated_at ? relativeTime(s.updated_at) : '';
     item.iconPath = new vscode.ThemeIcon('symbol-object');
-    item.contextValue = 'instance';
+    item.contextValue = this.parent.parent.parent.parent.connection.config.readOnly ? 'instance.readonly' : 'instance';
     item.accessibilityInformation = { label: `instance ${s.id} in ${s.state}${item.description ? `, updated ${item.description}` : ''}` };
     const fmt = (ms: number) => (ms ? `${new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} (${relativeTime(ms)})` : '—');
     const md = new vscode.MarkdownString(undefined, true);

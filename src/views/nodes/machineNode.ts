@@ -24,7 +24,7 @@ export class MachineNode extends ExplorerNode {
     item.id = this.key;
     item.description = `${this.versions.length} version${this.versions.length === 1 ? '' : 's'}`;
     item.iconPath = new vscode.ThemeIcon('symbol-class');
-    item.contextValue = 'machine';
+    item.contextValue = this.parent.connection.config.readOnly ? 'machine.readonly' : 'machine';
     item.tooltip = `${this.name}: versions ${this.versions.join(', ')}`;
     item.accessibilityInformation = { label: `machine ${this.name}, ${item.description}` };
     return item;

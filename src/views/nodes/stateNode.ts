@@ -24,6 +24,15 @@ export class StateNode extends ExplorerNode {
   private loading: Promise<void> | undefined;
   private error: string | undefined;
   private readonly loadMore: LoadMoreNode;
+  /**
+   * Instances that arrived live (most recent last, at most a page of them).
+   * They are shown first whenever a page lands, wherever the server lists
+   * them, so a move is visible even when it raced the expansion.
+   */
+  private readonly recentArrivals = new Map<string, InstanceSummary>();
+  /** Instances that left while a page was in flight: the page may still list them. */
+  private readonly leftInFlight = new Set<string>();
+  private liveChanges = 0;
 
   constructor(
     readonly parent: VersionNode,
@@ -58,7 +67,7 @@ export class StateNode extends ExplorerNode {
       .filter(Boolean)
       .join(' · ');
     item.iconPath = new vscode.ThemeIcon(initial ? 'debug-start' : terminal ? 'pass-filled' : 'circle-large-outline');
-    item.contextValue = 'state';
+    item.contextValue = this.parent.parent.parent.connection.config.readOnly ? 'state.readonly' : 'state';
     item.accessibilityInformation = { label: `state ${this.state}, ${item.description || 'count unknown'}` };
     const out = def?.transitions.filter((t) => t.from.includes(this.state)) ?? [];
     const md = new vscode.MarkdownString(`**${this.state}**${initial ? ' (initial)' : ''}\n\n`);
@@ -103,19 +112,83 @@ export class StateNode extends ExplorerNode {
     const version = this.parent;
     const client = await version.parent.parent.connection.ensureClient();
     const want = this.ctx.pageSize();
+    const changesBefore = this.liveChanges;
+    this.leftInFlight.clear();
     let added = 0;
-    for (;;) {
-      const page = await client.listInstances({ machine: version.parent.name, state: this.state, limit: want, offset: this.serverOffset });
-      this.count = page.total;
-      this.serverOffset += page.instances.length;
-      this.hasMore = page.has_more;
-      for (const s of page.instances) {
-        if (s.version !== version.version || this.byId.has(s.id)) continue;
-        this.append(s);
-        added++;
+    let lastTotal: number | undefined;
+    try {
+      for (;;) {
+        const page = await client.listInstances({ machine: version.parent.name, state: this.state, limit: want, offset: this.serverOffset });
+        lastTotal = page.total;
+        this.serverOffset += page.instances.length;
+        this.hasMore = page.has_more;
+        for (const s of page.instances) {
+          if (s.version !== version.version || this.byId.has(s.id)) continue;
+          this.append(s);
+          added++;
+        }
+        if (!page.has_more || added >= want || !this.allVersions) break;
       }
-      if (!page.has_more || added >= want || !this.allVersions) break;
+    } finally {
+      this.replayMovesInFlight();
     }
+    if (this.liveChanges !== changesBefore) {
+      this.count = await this.settledTotal();
+      this.replayMovesInFlight();
+    } else this.count = lastTotal;
+  }
+
+  private replayMovesInFlight(): void {
+    for (const id of this.leftInFlight) {
+      const shown = this.byId.get(id);
+      if (!shown) continue;
+      // The server listed it before it left: it is no longer in the server's list either.
+      this.byId.delete(id);
+      this.instances = this.instances.filter((n) => n !== shown);
+      if (this.serverOffset > 0) this.serverOffset--;
+    }
+    this.leftInFlight.clear();
+    const arrivals = [...this.recentArrivals.values()].reverse().filter((a) => a.version === this.parent.version);
+    if (!arrivals.length) return;
+    const first = arrivals.map((a) => {
+      const node = this.byId.get(a.id) ?? new InstanceNode(this, a);
+      this.byId.set(a.id, node);
+      return node;
+    });
+    const rest = this.instances.filter((n) => !first.includes(n));
+    this.instances = [...first, ...rest];
+  }
+
+  /**
+   * The state's total when live moves happened while it was being counted: the
+   * server may have counted them or not, so it is asked again until a count
+   * saw no move (three tries; live events keep it right afterwards).
+   */
+  private async settledTotal(): Promise<number | undefined> {
+    const client = await this.parent.parent.parent.connection.ensureClient();
+    let total: number | undefined;
+    for (let i = 0; i < 3; i++) {
+      const seen = this.liveChanges;
+      total = (await client.listInstances({ machine: this.parent.parent.name, state: this.state, limit: 1 })).total;
+      if (this.liveChanges === seen) break;
+    }
+    return total;
+  }
+
+  /** Counter of live moves in or out, so a count fetched meanwhile can be known stale. */
+  get moves(): number {
+    return this.liveChanges;
+  }
+
+  /** The count from a LIST_INSTANCES `total` asked when `moves` was `movesThen`. */
+  countFetched(total: number, movesThen: number): Promise<void> | void {
+    if (this.liveChanges === movesThen) {
+      this.count = total;
+      return;
+    }
+    return this.settledTotal().then((t) => {
+      this.count = t ?? total;
+    });
   }
 
   private append(s: InstanceSummary): InstanceNode {
@@ -131,7 +204,12 @@ export class StateNode extends ExplorerNode {
 
   /** Live update: an instance entered this state. Shown first, as the most recently updated. */
   arrive(s: InstanceSummary): InstanceNode | undefined {
+    this.liveChanges++;
     if (this.count !== undefined) this.count++;
+    this.leftInFlight.delete(s.id);
+    this.recentArrivals.delete(s.id);
+    this.recentArrivals.set(s.id, s);
+    if (this.recentArrivals.size > this.ctx.pageSize()) this.recentArrivals.delete(this.recentArrivals.keys().next().value!);
     if (!this.loaded || s.version !== this.parent.version) return undefined;
     const existing = this.byId.get(s.id);
     if (existing) {
@@ -146,7 +224,10 @@ export class StateNode extends ExplorerNode {
 
   /** Live update: an instance left this state (or was deleted). Returns what was shown for it. */
   leave(id: string): InstanceSummary | undefined {
+    this.liveChanges++;
     if (this.count !== undefined && this.count > 0) this.count--;
+    this.recentArrivals.delete(id);
+    if (this.loading) this.leftInFlight.add(id);
     const node = this.byId.get(id);
     if (!node) return undefined;
     this.byId.delete(id);
@@ -169,6 +250,7 @@ export class StateNode extends ExplorerNode {
 
   /** Forget loaded pages; the next expansion fetches again. */
   reset(): void {
+    this.recentArrivals.clear();
     this.instances = [];
     this.byId.clear();
     this.serverOffset = 0;

@@ -28,7 +28,7 @@ export class VersionNode extends ExplorerNode {
     item.id = this.key;
     item.description = this.definition ? `${this.definition.states.length} states` : undefined;
     item.iconPath = new vscode.ThemeIcon('versions');
-    item.contextValue = 'version';
+    item.contextValue = this.parent.parent.connection.config.readOnly ? 'version.readonly' : 'version';
     item.accessibilityInformation = { label: `version ${this.version}${item.description ? `, ${item.description}` : ''}` };
     if (this.definition) {
       const md = new vscode.MarkdownString(`**${this.parent.name}** v${this.version}\n\n`);
@@ -58,8 +58,9 @@ export class VersionNode extends ExplorerNode {
     if (missing.length) {
       try {
         const client = await this.parent.parent.connection.ensureClient();
+        const movesThen = missing.map((n) => n.moves);
         const totals = await Promise.all(missing.map((n) => client.listInstances({ machine: this.parent.name, state: n.state, limit: 1 })));
-        missing.forEach((n, i) => (n.count = totals[i].total));
+        await Promise.all(missing.map((n, i) => n.countFetched(totals[i].total, movesThen[i])));
       } catch {
         // Counts stay unknown ("?"); the states are still browsable.
       }
