@@ -130,15 +130,16 @@ export class StateNode extends ExplorerNode {
         if (!page.has_more || added >= want || !this.allVersions) break;
       }
     } finally {
-      this.replayMovesInFlight();
+      this.applyLiveMoves();
     }
     if (this.liveChanges !== changesBefore) {
       this.count = await this.settledTotal();
-      this.replayMovesInFlight();
+      this.applyLiveMoves();
     } else this.count = lastTotal;
   }
 
-  private replayMovesInFlight(): void {
+  /** Lay live moves over what the server listed: departures gone, recent arrivals first. */
+  private applyLiveMoves(): void {
     for (const id of this.leftInFlight) {
       const shown = this.byId.get(id);
       if (!shown) continue;
@@ -155,7 +156,8 @@ export class StateNode extends ExplorerNode {
       this.byId.set(a.id, node);
       return node;
     });
-    const rest = this.instances.filter((n) => !first.includes(n));
+    const placed = new Set(first);
+    const rest = this.instances.filter((n) => !placed.has(n));
     this.instances = [...first, ...rest];
   }
 
