@@ -103,6 +103,8 @@ export function writeProfile(base: string, settings: Record<string, unknown>, re
         'workbench.secondarySideBar.defaultVisibility': 'hidden',
         'chat.disableAIFeatures': true,
         'chat.commandCenter.enabled': false,
+        // The demo's workspace sits inside this repository; don't offer to open it.
+        'git.openRepositoryInParentFolders': 'never',
         ...settings,
       },
       null,
