@@ -10,12 +10,13 @@ test('the in-extension-host integration suite passes inside a real VS Code', asy
   const emu = await startEmulator({ seed: 'demo' });
   const dir = mkdtempSync(join(tmpdir(), 'rstmdb-suite-'));
   const resultFile = join(dir, 'results.json');
-  const vs = await VsCode.launch({
-    name: 'extension-host',
-    settings: { 'rstmdb.connections': [{ name: 'Suite server', host: '127.0.0.1', port: emu.port }] },
-    env: { RSTMDB_EXTENSION_TESTS: join(__dirname, '..', 'electron', 'suite', 'index.js'), RSTMDB_EXTENSION_TESTS_RESULT: resultFile },
-  });
+  let vs: VsCode | undefined;
   try {
+    vs = await VsCode.launch({
+      name: 'extension-host',
+      settings: { 'rstmdb.connections': [{ name: 'Suite server', host: '127.0.0.1', port: emu.port }] },
+      env: { RSTMDB_EXTENSION_TESTS: join(__dirname, '..', 'electron', 'suite', 'index.js'), RSTMDB_EXTENSION_TESTS_RESULT: resultFile },
+    });
     // Opening the view activates the extension, which then runs the suite.
     await vs.openExplorer();
     const deadline = Date.now() + 60_000;
@@ -25,7 +26,7 @@ test('the in-extension-host integration suite passes inside a real VS Code', asy
     assert.ok(results.length >= 4);
     for (const r of results) assert.ok(r.ok, `${r.name}: ${r.error}`);
   } finally {
-    await vs.close();
+    await vs?.close();
     await emu.stop();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -37,6 +37,18 @@ export function ensurePackaged(): string {
 
 let installedTemplate: string | undefined;
 
+/** The folder code-server unpacked the extension into, inside an extensions dir. */
+export function installedExtensionDir(extensionsDir: string): string {
+  const name = readdirSync(extensionsDir).find((n) => n.startsWith('rstmdb.rstmdb-vscode'));
+  if (!name) throw new Error(`the extension is not installed in ${extensionsDir}`);
+  return join(extensionsDir, name);
+}
+
+/** The extension as installed from the freshly packaged .vsix (the folder every session copies). */
+export function installedExtension(): string {
+  return installedExtensionDir(extensionsTemplate(ensureVsCode(), ensurePackaged()));
+}
+
 /** Installs the .vsix once per test process; each session gets a copy of that extensions folder. */
 function extensionsTemplate(pieces: VsCodePieces, vsix: string): string {
   if (installedTemplate) return installedTemplate;
@@ -51,6 +63,7 @@ function extensionsTemplate(pieces: VsCodePieces, vsix: string): string {
     throw new Error(`installing the .vsix into code-server failed:\n${r.stdout}\n${r.stderr}`);
   }
   installedTemplate = dir;
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -139,6 +152,8 @@ export interface LaunchOptions {
   env?: Record<string, string>;
   /** Name used for screenshots. */
   name: string;
+  /** Remove the packaged native CRC32C module, as on a platform it was not built for. */
+  withoutNativeCrc?: boolean;
 }
 
 export class VsCode {
@@ -160,6 +175,7 @@ export class VsCode {
     const { udd, ext } = writeProfile(base, { 'workbench.startupEditor': 'none', ...opts.settings }, '# rstmdb e2e workspace\n');
     rmSync(ext, { recursive: true, force: true });
     cpSync(template, ext, { recursive: true });
+    if (opts.withoutNativeCrc) rmSync(join(installedExtensionDir(ext), 'dist', 'node_modules'), { recursive: true, force: true });
     const port = await freePort();
     let output = '';
     const server = spawn(
