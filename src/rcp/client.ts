@@ -85,7 +85,10 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
   private readonly pool: Slot[] = [];
   private subscriptionSlot: Slot | undefined;
   private subscriptionSlotStarting: Promise<Slot> | undefined;
+  /** Routing: the server's current subscription_id → subscription. */
   private readonly subscriptions = new Map<string, Subscription>();
+  /** Every subscription not closed yet, routed or not (one being re-subscribed is in here only). */
+  private readonly liveSubscriptions = new Set<Subscription>();
   private readonly orphans = new Map<string, RcpEvent[]>();
   /** instance id → its machine and version, learned from events and the WAL (gap-fill needs them). */
   private readonly instanceMachines = new Map<string, { machine: string; version: number }>();
@@ -289,6 +292,7 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
   }
 
   private register(sub: Subscription): void {
+    this.liveSubscriptions.add(sub);
     this.subscriptions.set(sub.id, sub);
     const early = this.orphans.get(sub.id);
     this.orphans.delete(sub.id);
@@ -325,6 +329,7 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
   /** Part of SubscriptionHost: UNWATCH and forget. */
   async unwatch(sub: Subscription): Promise<void> {
     this.subscriptions.delete(sub.id);
+    this.liveSubscriptions.delete(sub);
     const conn = this.subscriptionSlot?.conn;
     if (!conn?.isOpen || this.closing) return;
     try {
@@ -341,32 +346,67 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
   private async resubscribeAll(): Promise<void> {
     const conn = this.subscriptionSlot?.conn;
     if (!conn) return;
-    const subs = [...new Set(this.subscriptions.values())];
     this.subscriptions.clear();
     this.orphans.clear();
-    await Promise.all(
-      subs.map(async (sub) => {
-        if (sub.closed) return;
-        sub.hold();
-        try {
-          const { id, liveFrom } = await this.watch(
-            { ...sub.spec, params: { ...sub.spec.params, from_offset: sub.resumeFrom } } as SubscriptionSpec,
-            conn,
-          );
-          sub.id = id;
-          this.register(sub);
-          await this.fillGap(sub, liveFrom);
-          sub.release();
-        } catch (err) {
-          sub.release();
-          if (err instanceof RcpConnectionError) return; // dropped again: the next 'up' retries
-          sub.end(err as Error);
-        }
-      }),
-    );
+    await Promise.all([...this.liveSubscriptions].map((sub) => this.resubscribe(sub, conn)));
   }
 
-  private async fillGap(sub: Subscription, liveFrom: number): Promise<void> {
+  private async resubscribe(sub: Subscription, conn: Connection): Promise<void> {
+    if (sub.closed) {
+      this.liveSubscriptions.delete(sub);
+      return;
+    }
+    // Live events wait until the gap before them is filled.
+    sub.hold();
+    const attempt = ++sub.recoveries;
+    let liveFrom: number;
+    try {
+      const watched = await this.watch({ ...sub.spec, params: { ...sub.spec.params, from_offset: sub.resumeFrom } } as SubscriptionSpec, conn);
+      sub.id = watched.id;
+      liveFrom = watched.liveFrom;
+      this.register(sub);
+    } catch (err) {
+      // Dropped again: it stays in liveSubscriptions and the next 'up' re-subscribes it.
+      if (err instanceof RcpConnectionError) return;
+      this.liveSubscriptions.delete(sub);
+      sub.release();
+      sub.end(err as Error);
+      return;
+    }
+    await this.fillGapUntilDone(sub, conn, liveFrom, attempt);
+  }
+
+  /**
+   * Fills the gap, retrying while the subscription's connection stays up (the
+   * WAL is read through the pool, which may still be reconnecting). Live events
+   * stay held meanwhile, so nothing is skipped. If the subscription connection
+   * drops, the next 'up' starts over from `resumeFrom`.
+   */
+  private async fillGapUntilDone(sub: Subscription, conn: Connection, liveFrom: number, attempt: number): Promise<void> {
+    const current = () => sub.recoveries === attempt && !sub.closed && !this.closing;
+    for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        await this.fillGap(sub, liveFrom, current);
+        if (current()) sub.release();
+        return;
+      } catch (err) {
+        if (!current()) return;
+        const transient = err instanceof RcpConnectionError || (err instanceof RcpError && err.retryable);
+        if (!transient) {
+          this.liveSubscriptions.delete(sub);
+          this.subscriptions.delete(sub.id);
+          sub.release();
+          sub.end(err as Error);
+          return;
+        }
+      }
+      await new Promise((r) => setTimeout(r, delay).unref());
+      // A newer attempt (after the subscription connection dropped again) takes over.
+      if (!current() || this.subscriptionSlot?.conn !== conn || !conn.isOpen) return;
+    }
+  }
+
+  private async fillGap(sub: Subscription, liveFrom: number, current: () => boolean): Promise<void> {
     if (!this.server.features.includes('wal_read')) return;
     let from = sub.resumeFrom;
     while (from < liveFrom) {
@@ -396,6 +436,7 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
           wal_offset: rec.offset,
         };
         if (sub.includeCtx) event.ctx = e.ctx;
+        if (!current()) return;
         sub.deliver(event, true);
       }
       if (page.next_offset <= from) break;
@@ -422,7 +463,8 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
   private async shutdown(err?: Error): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    for (const sub of new Set(this.subscriptions.values())) sub.end(err);
+    for (const sub of this.liveSubscriptions) sub.end(err);
+    this.liveSubscriptions.clear();
     this.subscriptions.clear();
     this.setState('closed', err);
     const slots = this.subscriptionSlot ? [...this.pool, this.subscriptionSlot] : [...this.pool];

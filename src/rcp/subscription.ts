@@ -21,6 +21,8 @@ export class Subscription extends EventEmitter implements AsyncIterable<RcpEvent
   id: string;
   /** The next WAL offset this subscription has not delivered yet. */
   resumeFrom: number;
+  /** Re-subscriptions started; a gap fill that is no longer the latest stops delivering. */
+  recoveries = 0;
   private ended = false;
   private readonly queue: RcpEvent[] = [];
   private readonly waiters: ((r: IteratorResult<RcpEvent>) => void)[] = [];
@@ -58,9 +60,13 @@ export class Subscription extends EventEmitter implements AsyncIterable<RcpEvent
     return this.spec.params.include_ctx ?? true;
   }
 
-  /** Start holding live events back (a gap is about to be filled). */
+  /**
+   * Start holding live events back (a gap is about to be filled). Events held
+   * by an earlier attempt that did not finish are dropped: the WAL replay from
+   * `resumeFrom` covers them.
+   */
   hold(): void {
-    this.held ??= [];
+    this.held = [];
   }
 
   /** Deliver what the gap held, then let live events through again. */

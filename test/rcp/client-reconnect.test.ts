@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { RcpClient, RcpConnectionError, type ClientState, type RcpEvent } from '../../src/rcp';
 import { startEmulator, type EmulatorProcess } from '../emulator/process';
+import { startProxy } from './proxy';
 
 const FLOW = {
   states: ['s0', 's1', 's2', 's3', 's4', 's5', 's6'],
@@ -94,6 +95,36 @@ describe('reconnect and subscriptions', () => {
     await one.close();
     await client.close();
     assert.equal(client.state, 'closed');
+  });
+
+  test('a connection that drops again while re-subscribing: the subscription recovers on the next reconnect with nothing lost', async () => {
+    let watches = 0;
+    // The second WATCH_ALL is the re-subscription after the first drop: cut that connection too.
+    const proxy = await startProxy(emu, (bytes) => bytes.includes('WATCH_ALL') && ++watches === 2);
+    const client = await RcpClient.connect({ host: '127.0.0.1', port: proxy.port, reconnect: { enabled: true, initialDelayMs: 50, maxDelayMs: 200 } });
+    const other = await RcpClient.connect({ host: emu.host, port: emu.port });
+    try {
+      await other.createInstance({ machine: 'flow', version: 1, instance_id: 'r' });
+      const sub = await client.watchAll({ machines: ['flow'] });
+      const seen: RcpEvent[] = [];
+      sub.on('event', (e: RcpEvent) => seen.push(e));
+      await other.applyEvent({ instance_id: 'r', event: 'e0' });
+      await waitFor(() => seen.length === 1, 'the live event');
+
+      proxy.dropAll();
+      await other.applyEvent({ instance_id: 'r', event: 'e1' }); // while away
+      await waitFor(() => watches >= 3, 'a third WATCH_ALL after the cut one');
+      await other.applyEvent({ instance_id: 'r', event: 'e2' }); // live again
+      await waitFor(() => seen.length === 3, 'the missed and the new event');
+      assert.deepEqual(seen.map((e) => e.event), ['e0', 'e1', 'e2']);
+      assert.equal(sub.closed, false);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(seen.length, 3, 'none delivered twice');
+    } finally {
+      await other.close();
+      await client.close();
+      await proxy.close();
+    }
   });
 
   test('without reconnect, a dropped server fails requests in flight and ends subscriptions', async () => {
