@@ -17,7 +17,11 @@ export interface ExtensionApi {
   activatedInMs: number;
 }
 
-export function activate(context: vscode.ExtensionContext): ExtensionApi {
+/**
+ * The API is handed out only to tests: it reaches the connection store, and so
+ * SecretStorage, which other extensions must not read through our exports.
+ */
+export function activate(context: vscode.ExtensionContext): ExtensionApi | undefined {
   const started = Date.now();
   const log = new Log();
   const store = new ConnectionStore(context.secrets);
@@ -46,7 +50,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   log.info(`rstmdb extension activated in ${activatedInMs} ms (CRC32C: ${crc32cImplementation})`);
   const api: ExtensionApi = { manager, explorer, view, activatedInMs };
   runTestSuiteIfAsked(api);
-  return api;
+  return context.extensionMode === vscode.ExtensionMode.Test ? api : undefined;
 }
 
 /** Test hook: the real-VS Code harness points this at an in-extension-host suite. */
