@@ -73,6 +73,8 @@ async function connectionWizard(manager: ConnectionManager, existing?: Connectio
   if (ro.value) config.readOnly = true;
   const tokenToStore = existing ? (token === '' ? undefined : token === '-' ? '' : token) : token || undefined;
   await manager.store.save(config, tokenToStore, existing?.name);
+  // A new token alone changes no setting: reconnect so it is used (a fixed wrong token recovers at once).
+  if (existing && tokenToStore !== undefined) void manager.get(config.name)?.reconnect();
 
   const connect = 'Connect';
   const test = 'Test Connection';

@@ -203,13 +203,25 @@ export function registerInstanceCommands(manager: ConnectionManager, explorer: E
     vscode.commands.registerCommand('rstmdb.deleteInstance', async (node?: unknown) => {
       const target = await targetInstance(manager, node, 'Delete Instance');
       if (!target || refuseIfReadOnly(target.conn, 'deleting an instance')) return;
+      let inst;
+      try {
+        inst = await (await target.conn.ensureClient()).getInstance({ instance_id: target.id });
+      } catch (err) {
+        void vscode.window.showErrorMessage(`Could not delete '${target.id}': ${describeError(err)}`);
+        return;
+      }
       const del = 'Delete';
-      const ok = await vscode.window.showWarningMessage(`Delete instance '${target.id}' on '${target.conn.name}'? This cannot be undone.`, { modal: true }, del);
+      const ok = await vscode.window.showWarningMessage(
+        `Delete instance '${target.id}' (${inst.machine} v${inst.version}, in ${inst.state}) on '${target.conn.name}'? This cannot be undone.`,
+        { modal: true },
+        del,
+      );
       if (ok !== del) return;
       try {
         const client = await target.conn.ensureClient();
         await client.deleteInstance({ instance_id: target.id });
-        if (node instanceof InstanceNode) explorer.instanceDeleted(node);
+        // The server sends no event for a delete: the tree is told here.
+        explorer.instanceDeleted(target.conn, target.id, inst);
         void vscode.window.showInformationMessage(`Deleted ${target.id}.`);
       } catch (err) {
         void vscode.window.showErrorMessage(`Could not delete '${target.id}': ${describeError(err)}`);

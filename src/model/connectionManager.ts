@@ -41,9 +41,8 @@ export class ConnectionManager implements vscode.Disposable {
         this.drop(name);
       } else if (JSON.stringify(next) !== JSON.stringify(conn.config)) {
         // Edited: reconnect with the new settings if it was connected.
-        const wasOn = conn.status !== 'disconnected';
         conn.config = next;
-        void conn.disconnect().then(() => (wasOn ? conn.ensureClient().catch(() => undefined) : undefined));
+        void conn.reconnect();
       }
     }
     for (const c of connections) if (!this.connections.has(c.name)) this.add(c);

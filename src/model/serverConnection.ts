@@ -24,6 +24,8 @@ export class ServerConnection implements vscode.Disposable {
   private client: RcpClient | undefined;
   private feed: Subscription | undefined;
   private connecting: Promise<RcpClient> | undefined;
+  /** Bumped by disconnect (and so by edit, remove, dispose): a connect begun before it is abandoned. */
+  private generation = 0;
   private readonly definitions = new Map<string, Promise<GetMachineResult>>();
   status: ConnectionStatus = 'disconnected';
   lastError: string | undefined;
@@ -62,11 +64,24 @@ export class ServerConnection implements vscode.Disposable {
   /** The connected client, connecting first if needed. Rejects with a describable error. */
   async ensureClient(): Promise<RcpClient> {
     if (this.client && this.client.state !== 'closed') return this.client;
-    this.connecting ??= this.open().finally(() => (this.connecting = undefined));
+    if (!this.connecting) {
+      const connecting = this.open(this.generation).finally(() => {
+        if (this.connecting === connecting) this.connecting = undefined;
+      });
+      this.connecting = connecting;
+    }
     return this.connecting;
   }
 
-  private async open(): Promise<RcpClient> {
+  /** Disconnect if connected or trying, then connect again (new settings or token). */
+  async reconnect(): Promise<void> {
+    if (this.status === 'disconnected') return;
+    await this.disconnect();
+    await this.ensureClient().catch(() => undefined);
+  }
+
+  private async open(generation: number): Promise<RcpClient> {
+    const abandoned = () => generation !== this.generation;
     this.setStatus('connecting');
     this.log.info(`[${this.name}] connecting to ${describeEndpoint(this.config)}`);
     try {
@@ -79,14 +94,20 @@ export class ServerConnection implements vscode.Disposable {
           trace: this.log.traceHook(this.name),
         }),
       );
+      if (abandoned()) {
+        await client.close().catch(() => undefined);
+        throw new Error(`'${this.name}' was disconnected while connecting`);
+      }
       this.client = client;
       this.server = client.server;
       client.on('state', (s: ClientState, err?: Error) => this.onClientState(client, s, err));
       this.log.info(`[${this.name}] connected: ${client.server.server_name} ${client.server.server_version} (${client.server.wire_mode})`);
       await this.startFeed(client);
+      if (abandoned()) throw new Error(`'${this.name}' was disconnected while connecting`);
       this.setStatus('ready');
       return client;
     } catch (err) {
+      if (abandoned()) throw err;
       const message = describeError(err);
       this.log.error(`[${this.name}] connect failed: ${message}`);
       this.setStatus('failed', message);
@@ -100,6 +121,7 @@ export class ServerConnection implements vscode.Disposable {
       this.feed = feed;
       feed.on('event', (e: RcpEvent) => this.eventReceived.fire(e));
       feed.on('error', (err: Error) => this.log.warn(`[${this.name}] live updates stopped: ${describeError(err)}`));
+      feed.on('end', () => this.restartFeed(client, feed));
     } catch (err) {
       // Browsing still works without live updates; say so and carry on.
       this.log.warn(`[${this.name}] live updates unavailable: ${describeError(err)}`);
@@ -125,7 +147,21 @@ export class ServerConnection implements vscode.Disposable {
     }
   }
 
+  /** A feed the server ended while the connection is still in use is started again, after a pause. */
+  private restartFeed(client: RcpClient, ended: Subscription): void {
+    if (this.feed !== ended || this.client !== client || client.state === 'closed') return;
+    this.feed = undefined;
+    setTimeout(() => {
+      if (this.client === client && client.state === 'ready' && !this.feed) {
+        this.log.info(`[${this.name}] restarting live updates`);
+        void this.startFeed(client);
+      }
+    }, 2000);
+  }
+
   async disconnect(): Promise<void> {
+    this.generation++;
+    this.connecting = undefined;
     const client = this.client;
     this.client = undefined;
     this.feed = undefined;

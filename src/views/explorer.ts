@@ -114,6 +114,15 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
       updated_at: now,
       last_wal_offset: e.wal_offset,
     };
+    if (target && e.from_state !== e.to_state) {
+      // Shown under a third state means an event was missed: one row per instance, or VS Code rejects the ids.
+      for (const other of target.parent.states.values()) {
+        if (other !== target && other.state !== e.from_state && other.find(e.instance_id)) {
+          other.leave(e.instance_id);
+          this.redraw.add(other);
+        }
+      }
+    }
     for (const version of machine.versionNodes.values()) {
       const to = version.states.get(e.to_state);
       if (!to || e.from_state === e.to_state) continue;
@@ -176,9 +185,17 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
     this.redraw.add(state);
   }
 
-  instanceDeleted(node: InstanceNode): void {
-    node.parent.leave(node.id);
-    this.redraw.add(node.parent);
+  instanceDeleted(conn: ServerConnection, id: string, inst: GetInstanceResult): void {
+    const machine = this.roots.get(conn.name)?.machine(inst.machine);
+    if (!machine) return;
+    // Counts are machine-wide: every version's row for the state changes; the row itself is under its own version.
+    for (const version of machine.versionNodes.values()) {
+      const state = version.states.get(inst.state);
+      if (!state) continue;
+      if (version.version === inst.version) state.leave(id);
+      else if (state.count !== undefined && state.count > 0) state.count--;
+      this.redraw.add(state);
+    }
   }
 
   dispose(): void {

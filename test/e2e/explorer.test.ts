@@ -104,6 +104,28 @@ describe('the explorer in a real VS Code', () => {
     });
   });
 
+  test('Delete Instance from the palette asks first, then the row is gone and its state\'s count drops', async () => {
+    await vs.failureScreenshot('delete', async () => {
+      const { instances, total } = await client.listInstances({ machine: 'order', state: 'cancelled', limit: 1 });
+      const id = instances[0].id;
+      await vs.expand(/^cancelled$/);
+      await vs.waitForRow(id);
+      await vs.runCommand('rstmdb: Delete Instance');
+      await vs.answer(id, 'Delete Instance');
+      const dialog = vs.page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ state: 'visible' });
+      assert.match((await dialog.textContent()) ?? '', new RegExp(`Delete instance '${id}' \\(order v1, in cancelled\\)`));
+      await vs.screenshot('delete-confirm');
+      await dialog.locator('.monaco-button', { hasText: /^Delete$/ }).click();
+      await vs.waitForNotification(new RegExp(`Deleted ${id}`));
+      // The server sends no event for a delete; the tree still follows what this window did.
+      await vs.waitForRowLabel(new RegExp(`^state cancelled, ${total - 1}\\b`), 5000);
+      assert.ok(!(await vs.treeRows()).some((r) => r.startsWith(`instance ${id} `)), 'the row is gone');
+      await assert.rejects(client.getInstance({ instance_id: id }), /not found/i);
+      await vs.collapse(/^cancelled$/);
+    });
+  });
+
   test('a server that goes away shows "reconnecting" and recovers by itself when it is back', async () => {
     await demo.kill();
     await vs.waitForRowLabel(/^connection Local demo, reconnecting/, 15_000);

@@ -33,6 +33,8 @@ export class StateNode extends ExplorerNode {
   /** Instances that left while a page was in flight: the page may still list them. */
   private readonly leftInFlight = new Set<string>();
   private liveChanges = 0;
+  /** Bumped by reset(), so a page fetched for the list before it is dropped. */
+  private epoch = 0;
 
   constructor(
     readonly parent: VersionNode,
@@ -82,8 +84,11 @@ export class StateNode extends ExplorerNode {
 
   override async getChildren(): Promise<ExplorerNode[]> {
     if (!this.loaded) {
+      const epoch = this.epoch;
       try {
         await this.fetchPage();
+        // Reset meanwhile: what was fetched is gone; fetch the list as it is now.
+        if (epoch !== this.epoch) return this.getChildren();
         this.loaded = true;
         this.error = undefined;
       } catch (err) {
@@ -104,13 +109,21 @@ export class StateNode extends ExplorerNode {
   }
 
   private fetchPage(): Promise<void> {
-    this.loading ??= this.doFetch().finally(() => (this.loading = undefined));
+    if (!this.loading) {
+      const loading = this.doFetch(this.epoch).finally(() => {
+        if (this.loading === loading) this.loading = undefined;
+      });
+      this.loading = loading;
+    }
     return this.loading;
   }
 
-  private async doFetch(): Promise<void> {
+  private async doFetch(epoch: number): Promise<void> {
     const version = this.parent;
     const client = await version.parent.parent.connection.ensureClient();
+    // A reset while this was in flight: its pages belong to a list no longer shown.
+    const stale = () => epoch !== this.epoch;
+    if (stale()) return;
     const want = this.ctx.pageSize();
     const changesBefore = this.liveChanges;
     this.leftInFlight.clear();
@@ -119,6 +132,7 @@ export class StateNode extends ExplorerNode {
     try {
       for (;;) {
         const page = await client.listInstances({ machine: version.parent.name, state: this.state, limit: want, offset: this.serverOffset });
+        if (stale()) return;
         lastTotal = page.total;
         this.serverOffset += page.instances.length;
         this.hasMore = page.has_more;
@@ -130,10 +144,13 @@ export class StateNode extends ExplorerNode {
         if (!page.has_more || added >= want || !this.allVersions) break;
       }
     } finally {
-      this.applyLiveMoves();
+      if (!stale()) this.applyLiveMoves();
     }
+    if (stale()) return;
     if (this.liveChanges !== changesBefore) {
-      this.count = await this.settledTotal();
+      const total = await this.settledTotal();
+      if (stale()) return;
+      this.count = total;
       this.applyLiveMoves();
     } else this.count = lastTotal;
   }
@@ -252,6 +269,8 @@ export class StateNode extends ExplorerNode {
 
   /** Forget loaded pages; the next expansion fetches again. */
   reset(): void {
+    this.epoch++;
+    this.loading = undefined;
     this.recentArrivals.clear();
     this.instances = [];
     this.byId.clear();

@@ -45,6 +45,21 @@ const cases: Case[] = [
     },
   ],
   [
+    'Disconnect while a connect is under way wins: no client is left behind and the status stays disconnected',
+    async (api) => {
+      const conn = api.manager.get('Suite server')!;
+      await conn.disconnect();
+      const connecting = conn.ensureClient();
+      await conn.disconnect();
+      await assert.rejects(connecting, /disconnected while connecting/);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(conn.status, 'disconnected');
+      assert.equal(conn.isReady, false);
+      await conn.ensureClient();
+      assert.equal(conn.status, 'ready');
+    },
+  ],
+  [
     'a token saved with a connection goes to SecretStorage, not to settings',
     async (api) => {
       const token = 'suite-token-d41d8cd98f';
