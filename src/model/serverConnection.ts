@@ -137,7 +137,7 @@ export class ServerConnection implements vscode.Disposable {
       this.log.info(`[${this.name}] reconnected`);
       this.definitions.clear();
       this.setStatus('ready');
-      this.resynced.fire();
+      this.resyncAfterFeedRecovers();
     } else if (state === 'closed' && this.status !== 'disconnected') {
       const message = err ? describeError(err) : 'connection closed';
       this.log.error(`[${this.name}] ${message}`);
@@ -145,6 +145,31 @@ export class ServerConnection implements vscode.Disposable {
       this.feed = undefined;
       this.setStatus('failed', message);
     }
+  }
+
+  /**
+   * Views re-read what they show once the live feed has delivered the events
+   * missed while away; re-reading earlier would count those events twice.
+   */
+  private resyncAfterFeedRecovers(): void {
+    const feed = this.feed;
+    if (!feed || feed.closed || !feed.recovering) {
+      this.resynced.fire();
+      return;
+    }
+    let done = false;
+    const fire = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      feed.off('resumed', fire);
+      feed.off('end', fire);
+      this.resynced.fire();
+    };
+    // Never wait forever: a feed that cannot recover must not freeze the tree.
+    const timer = setTimeout(fire, 15_000);
+    feed.once('resumed', fire);
+    feed.once('end', fire);
   }
 
   /** A feed the server ended while the connection is still in use is started again, after a pause. */

@@ -387,7 +387,7 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
     for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
       try {
         await this.fillGap(sub, liveFrom, current);
-        if (current()) sub.release();
+        if (current()) sub.resume();
         return;
       } catch (err) {
         if (!current()) return;

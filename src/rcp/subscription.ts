@@ -11,7 +11,8 @@ export interface SubscriptionHost {
 }
 
 /**
- * A live stream of events: an EventEmitter ('event', 'error', 'end') and an
+ * A live stream of events: an EventEmitter ('event', 'error', 'end', and
+ * 'resumed' once the events missed during a reconnect are delivered) and an
  * async iterable. It outlives reconnects: `id` changes when the client
  * re-subscribes, and events applied while it was away are filled in from the
  * WAL, in order, with none delivered twice.
@@ -67,6 +68,17 @@ export class Subscription extends EventEmitter implements AsyncIterable<RcpEvent
    */
   hold(): void {
     this.held = [];
+  }
+
+  /** True while a gap after a reconnect is being filled (live events are held back). */
+  get recovering(): boolean {
+    return this.held !== undefined;
+  }
+
+  /** The gap is filled: deliver what was held and say so ('resumed'). */
+  resume(): void {
+    this.release();
+    this.emit('resumed');
   }
 
   /** Deliver what the gap held, then let live events through again. */

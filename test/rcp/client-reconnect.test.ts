@@ -108,6 +108,8 @@ describe('reconnect and subscriptions', () => {
       const sub = await client.watchAll({ machines: ['flow'] });
       const seen: RcpEvent[] = [];
       sub.on('event', (e: RcpEvent) => seen.push(e));
+      const atResume: string[][] = [];
+      sub.on('resumed', () => atResume.push(seen.map((e) => e.event)));
       await other.applyEvent({ instance_id: 'r', event: 'e0' });
       await waitFor(() => seen.length === 1, 'the live event');
 
@@ -120,6 +122,8 @@ describe('reconnect and subscriptions', () => {
       assert.equal(sub.closed, false);
       await new Promise((r) => setTimeout(r, 200));
       assert.equal(seen.length, 3, 'none delivered twice');
+      assert.equal(atResume.length, 1, "'resumed' once, after the recovery that got through");
+      assert.ok(atResume[0].includes('e1'), "the event missed while away is delivered before 'resumed'");
     } finally {
       await other.close();
       await client.close();
