@@ -253,6 +253,19 @@ const KNOWN_OPS = new Set([
   'UNWATCH', 'SNAPSHOT_INSTANCE', 'WAL_READ', 'WAL_STATS', 'COMPACT',
 ]);
 
+const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+
+/**
+ * The real server verifies client certificates with rustls (webpki), which
+ * wants X.509 v3 with the clientAuth extended key usage; OpenSSL alone would
+ * also take v1 certificates and ones with no extended key usage. A v1
+ * certificate has no extensions, so "no clientAuth EKU" covers both.
+ */
+function acceptableClientCert(socket: tls.TLSSocket): boolean {
+  const cert = socket.getPeerX509Certificate();
+  return !!cert && (cert.keyUsage ?? []).includes(EKU_CLIENT_AUTH);
+}
+
 /** RCP over TCP or TLS in front of a Database. */
 export class EmulatorServer {
   readonly sessions = new Set<Session>();
@@ -263,7 +276,13 @@ export class EmulatorServer {
     readonly db: Database,
     readonly options: ServerOptions,
   ) {
-    const onConnection = (socket: net.Socket) => this.sessions.add(new Session(socket, this));
+    const onConnection = (socket: net.Socket) => {
+      if (options.tls?.ca !== undefined && !acceptableClientCert(socket as tls.TLSSocket)) {
+        socket.destroy();
+        return;
+      }
+      this.sessions.add(new Session(socket, this));
+    };
     if (options.tls) {
       this.server = tls.createServer(
         {

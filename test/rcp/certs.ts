@@ -16,6 +16,9 @@ export interface TestCerts {
   /** X.509 v3 client certificate with extendedKeyUsage clientAuth (what rustls requires), signed by `ca`. */
   clientCert: string;
   clientKey: string;
+  /** Signed by `ca`, v3 but with no extended key usage: OpenSSL would take it as a client certificate, rustls refuses it. */
+  noUsageClientCert: string;
+  noUsageClientKey: string;
   cleanup(): void;
 }
 
@@ -39,6 +42,8 @@ export function makeTestCerts(): TestCerts {
   makeLeaf('server', 'server.ext', '2', 'localhost');
   makeLeaf('expired', 'server.ext', '-1', 'localhost');
   makeLeaf('client', 'client.ext', '2', 'rstmdb test client');
+  writeFileSync(p('nousage.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n');
+  makeLeaf('client-nousage', 'nousage.ext', '2', 'rstmdb test client without clientAuth');
   const read = (name: string) => readFileSync(p(name), 'utf8');
   return {
     ca: read('ca.pem'),
@@ -49,6 +54,8 @@ export function makeTestCerts(): TestCerts {
     otherCa: read('other.pem'),
     clientCert: read('client.pem'),
     clientKey: read('client.key'),
+    noUsageClientCert: read('client-nousage.pem'),
+    noUsageClientKey: read('client-nousage.key'),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

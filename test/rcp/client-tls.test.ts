@@ -81,6 +81,13 @@ describe('mutual TLS', () => {
     await c.close();
   });
 
+  test('a client certificate without the clientAuth usage is refused, as rustls does', async () => {
+    await assert.rejects(
+      RcpClient.connect({ host: emu.host, port: emu.port, tls: { ca: certs.ca, cert: certs.noUsageClientCert, key: certs.noUsageClientKey } }),
+      isTlsError(/certificate/i),
+    );
+  });
+
   test('without a client certificate the server refuses, and the message points at the certificate', async () => {
     await assert.rejects(RcpClient.connect({ host: emu.host, port: emu.port, tls: { ca: certs.ca } }), isTlsError(/certificate/i));
   });
