@@ -75,6 +75,33 @@ describe('emulator fidelity', () => {
     await sub.close();
   });
 
+  test('a subscriber that stops reading silently loses events, which the WAL still has', async () => {
+    await client.putMachine({ machine: 'pingpong', version: 1, definition: { states: ['ping', 'pong'], initial: 'ping', transitions: [{ from: 'ping', event: 'hit', to: 'pong' }, { from: 'pong', event: 'hit', to: 'ping' }] } });
+    await client.createInstance({ machine: 'pingpong', version: 1, instance_id: 'ball' });
+    const slow = await raw(emu.port);
+    slow.send({ type: 'request', id: '1', op: 'HELLO', params: { protocol_version: 1 } });
+    slow.send({ type: 'request', id: '2', op: 'WATCH_ALL', params: { machines: ['pingpong'] } });
+    await slow.settle();
+    const { wal_offset: from } = slow.inbox.find((m) => m.id === '2')!.result as { wal_offset: number };
+    slow.socket.pause();
+    const applied = 120;
+    const bulk = 'x'.repeat(64 * 1024);
+    for (let i = 0; i < applied; i++) await client.applyEvent({ instance_id: 'ball', event: 'hit', payload: { bulk } });
+    slow.socket.resume();
+    await new Promise((r) => setTimeout(r, 500));
+    const delivered = slow.inbox.filter((m) => m.type === 'event').length;
+    assert.ok(delivered > 0 && delivered < applied, `some events were dropped for the slow subscriber (${delivered} of ${applied})`);
+    let inWal = 0;
+    for (let next = from; ; ) {
+      const page = await client.walRead({ from_offset: next, limit: 1000 });
+      inWal += page.records.filter((r) => r.entry.type === 'apply_event' && r.entry.instance_id === 'ball').length;
+      if (page.records.length === 0 || page.next_offset <= next) break;
+      next = page.next_offset;
+    }
+    assert.equal(inWal, applied);
+    slow.socket.destroy();
+  });
+
   test('after HELLO negotiates jsonl, responses are lines while requests stay frames; jsonl only when binary_json is absent', async () => {
     const both = await raw(emu.port);
     both.send({ type: 'request', id: '1', op: 'HELLO', params: { protocol_version: 1, wire_modes: ['jsonl', 'binary_json'] } });

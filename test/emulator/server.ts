@@ -28,6 +28,14 @@ interface Subscription {
 }
 
 let subscriptionCounter = 0;
+/** Ids differ across restarts, so a client cannot get away with routing by a stale id. */
+const bootTag = Math.random().toString(36).slice(2, 8);
+/**
+ * Events for a subscriber whose socket has this much unsent output are
+ * dropped, as the real server's bounded subscriber channel does: a slow
+ * subscriber silently loses events (the WAL has them).
+ */
+export const SLOW_SUBSCRIBER_BYTES = 4 * 1024 * 1024;
 
 /** One client connection: its wire mode, auth state and subscriptions. */
 class Session {
@@ -217,12 +225,13 @@ class Session {
   }
 
   private subscribe(spec: Omit<Subscription, 'id'>): Subscription {
-    const sub = { id: `sub-${++subscriptionCounter}`, ...spec };
+    const sub = { id: `sub-${bootTag}-${++subscriptionCounter}`, ...spec };
     this.subscriptions.set(sub.id, sub);
     return sub;
   }
 
   deliver(e: AppliedEvent): void {
+    if (this.subscriptions.size === 0 || this.socket.writableLength > SLOW_SUBSCRIBER_BYTES) return;
     for (const sub of this.subscriptions.values()) {
       if (sub.instanceId !== undefined && sub.instanceId !== e.instance.id) continue;
       if (sub.machines && !sub.machines.includes(e.instance.machine)) continue;
