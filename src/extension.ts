@@ -33,7 +33,11 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
     const conn = (e.element as { connection?: import('./model/serverConnection').ServerConnection }).connection;
     if (conn && !e.element.parent) manager.setActive(conn.name);
   });
+  // Creates and deletes are read from the WAL only while the tree they update can be seen.
+  manager.setFollowing(view.visible);
+  const onVisibility = view.onDidChangeVisibility((e) => manager.setFollowing(e.visible));
   context.subscriptions.push(
+    onVisibility,
     log,
     store,
     manager,

@@ -9,6 +9,7 @@ export class ConnectionManager implements vscode.Disposable {
   private readonly connections = new Map<string, ServerConnection>();
   private readonly perConnection = new Map<string, vscode.Disposable[]>();
   private activeName: string | undefined;
+  private following = true;
   private readonly disposables: vscode.Disposable[] = [];
 
   private readonly listChanged = new vscode.EventEmitter<void>();
@@ -53,6 +54,7 @@ export class ConnectionManager implements vscode.Disposable {
 
   private add(config: ConnectionConfig): void {
     const conn = new ServerConnection(config, this.store, this.log, () => this.requestTimeoutMs());
+    conn.setFollowing(this.following);
     this.connections.set(config.name, conn);
     this.perConnection.set(config.name, [
       conn,
@@ -79,6 +81,12 @@ export class ConnectionManager implements vscode.Disposable {
 
   get active(): ServerConnection | undefined {
     return this.activeName ? this.connections.get(this.activeName) : undefined;
+  }
+
+  /** Whether connections follow the WAL for creates and deletes (while the explorer is visible). */
+  setFollowing(on: boolean): void {
+    this.following = on;
+    for (const c of this.connections.values()) c.setFollowing(on);
   }
 
   setActive(name: string): void {

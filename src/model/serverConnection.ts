@@ -5,6 +5,15 @@ import { clientOptionsFor } from './clientOptions';
 import { describeEndpoint, type ConnectionConfig } from './connectionConfig';
 import type { ConnectionStore } from './connectionStore';
 import type { Log } from './log';
+import { WalTail } from './walTail';
+import type { InstanceSummary } from '../rcp/types';
+
+/** Changes read from the WAL that no subscription event reports. */
+export type WalChange =
+  | { kind: 'created'; summary: InstanceSummary }
+  | { kind: 'deleted'; instanceId: string }
+  | { kind: 'machine'; machine: string; version: number }
+  | { kind: 'skipped' };
 
 export type ConnectionStatus = 'disconnected' | 'connecting' | 'ready' | 'reconnecting' | 'failed';
 
@@ -36,6 +45,11 @@ export class ServerConnection implements vscode.Disposable {
   private readonly eventReceived = new vscode.EventEmitter<RcpEvent>();
   /** Live transitions on this server. */
   readonly onDidReceiveEvent = this.eventReceived.event;
+  private tail: WalTail | undefined;
+  private following = true;
+  private readonly walChanged = new vscode.EventEmitter<WalChange>();
+  /** Creates, deletes and new machine versions, read from the WAL (the server sends no events for them). */
+  readonly onDidReadWal = this.walChanged.event;
   private readonly resynced = new vscode.EventEmitter<void>();
   /** After a reconnect: what is shown may be stale and should be fetched again. */
   readonly onDidResync = this.resynced.event;
@@ -103,6 +117,7 @@ export class ServerConnection implements vscode.Disposable {
       client.on('state', (s: ClientState, err?: Error) => this.onClientState(client, s, err));
       this.log.info(`[${this.name}] connected: ${client.server.server_name} ${client.server.server_version} (${client.server.wire_mode})`);
       await this.startFeed(client);
+      await this.startTail(client);
       if (abandoned()) throw new Error(`'${this.name}' was disconnected while connecting`);
       this.setStatus('ready');
       return client;
@@ -139,12 +154,43 @@ export class ServerConnection implements vscode.Disposable {
       this.setStatus('ready');
       this.resyncAfterFeedRecovers();
     } else if (state === 'closed' && this.status !== 'disconnected') {
+      this.tail?.dispose();
+      this.tail = undefined;
       const message = err ? describeError(err) : 'connection closed';
       this.log.error(`[${this.name}] ${message}`);
       this.client = undefined;
       this.feed = undefined;
       this.setStatus('failed', message);
     }
+  }
+
+  private async startTail(client: RcpClient): Promise<void> {
+    if (!client.server.features.includes('wal_read')) return;
+    try {
+      // Views load after the connection is up, so what happened before this point is in what they load.
+      const from = (await client.walStats()).latest_offset;
+      this.tail?.dispose();
+      const fire = (change: WalChange) => this.walChanged.fire(change);
+      this.tail = new WalTail(client, from, {
+        created: (e) => {
+          const now = Date.now();
+          fire({ kind: 'created', summary: { id: e.instance_id, machine: e.machine, version: e.version, state: e.state, created_at: now, updated_at: now, last_wal_offset: e.wal_offset } });
+        },
+        deleted: (instanceId) => fire({ kind: 'deleted', instanceId }),
+        machinePut: (machine, version) => fire({ kind: 'machine', machine, version }),
+        skipped: () => fire({ kind: 'skipped' }),
+        failed: (err) => this.log.warn(`[${this.name}] reading the WAL for creates and deletes failed: ${describeError(err)}`),
+      });
+      this.tail.setActive(this.following);
+    } catch (err) {
+      this.log.warn(`[${this.name}] creates and deletes will show after a refresh: ${describeError(err)}`);
+    }
+  }
+
+  /** Follow the WAL only while someone looks at what it updates. */
+  setFollowing(on: boolean): void {
+    this.following = on;
+    this.tail?.setActive(on);
   }
 
   /**
@@ -187,6 +233,8 @@ export class ServerConnection implements vscode.Disposable {
   async disconnect(): Promise<void> {
     this.generation++;
     this.connecting = undefined;
+    this.tail?.dispose();
+    this.tail = undefined;
     const client = this.client;
     this.client = undefined;
     this.feed = undefined;
@@ -219,5 +267,6 @@ export class ServerConnection implements vscode.Disposable {
     this.statusChanged.dispose();
     this.eventReceived.dispose();
     this.resynced.dispose();
+    this.walChanged.dispose();
   }
 }

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { Coalescer } from '../model/coalescer';
 import type { ConnectionManager } from '../model/connectionManager';
-import type { ServerConnection } from '../model/serverConnection';
+import type { ServerConnection, WalChange } from '../model/serverConnection';
 import type { GetInstanceResult, RcpEvent } from '../rcp/types';
 import { ConnectionNode } from './nodes/connectionNode';
 import type { InstanceNode } from './nodes/instanceNode';
@@ -23,6 +23,8 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
   private readonly perConnection = new Map<string, vscode.Disposable[]>();
   private readonly disposables: vscode.Disposable[] = [];
   private readonly redraw: Coalescer<ExplorerNode>;
+  /** Connections whose counts are asked again, at most once a second each. */
+  private readonly recount: Coalescer<ConnectionNode>;
   /** Redraw requests handed to VS Code (for the benchmark and tests). */
   refreshes = 0;
   eventsSeen = 0;
@@ -30,6 +32,9 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
 
   constructor(private readonly manager: ConnectionManager) {
     this.redraw = new Coalescer<ExplorerNode>(REFRESH_INTERVAL_MS, (batch) => this.fire([...batch]));
+    this.recount = new Coalescer<ConnectionNode>(1000, (batch) => {
+      for (const root of batch) void this.recountConnection(root);
+    });
     this.ctx = {
       pageSize: () => Math.max(1, Math.min(5000, vscode.workspace.getConfiguration('rstmdb').get<number>('instancesPageSize') ?? 100)),
       changed: (node) => this.redraw.add(node),
@@ -62,6 +67,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
       this.perConnection.set(conn.name, [
         conn.onDidReceiveEvent((e) => this.onEvent(node, e)),
         conn.onDidResync(() => this.resync(node)),
+        conn.onDidReadWal((change) => this.onWalChange(node, change)),
       ]);
     }
     this.fire(undefined);
@@ -131,6 +137,43 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
     }
   }
 
+  private onWalChange(root: ConnectionNode, change: WalChange): void {
+    switch (change.kind) {
+      case 'created':
+        this.instanceCreated(root.connection, change.summary);
+        break;
+      case 'deleted': {
+        const shownIn = root.statesShowing(change.instanceId);
+        if (!shownIn.length) {
+          // Not on screen: its state is unknown now that it is gone, so the counts are asked again.
+          this.recount.add(root);
+          break;
+        }
+        for (const state of shownIn) {
+          state.leave(change.instanceId);
+          this.redraw.add(state);
+        }
+        break;
+      }
+      case 'machine':
+        if (root.machinePut(change.machine, change.version)) this.redraw.add(root);
+        break;
+      case 'skipped':
+        this.recount.add(root);
+        break;
+    }
+  }
+
+  /** Ask the server for every count shown under a connection, and redraw what changed. */
+  private async recountConnection(root: ConnectionNode): Promise<void> {
+    if (!root.connection.isReady) return;
+    try {
+      for (const changed of await root.recount()) this.redraw.add(changed);
+    } catch {
+      // Counts stay as they were; the next change or a refresh asks again.
+    }
+  }
+
   getTreeItem(node: ExplorerNode): vscode.TreeItem {
     return node.treeItem();
   }
@@ -177,12 +220,23 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
     });
   }
 
-  /** After a write from this window: adjust the tree without waiting for the live event. */
+  /** An instance was created (by this window, or seen in the WAL; told twice, it is counted once). */
   instanceCreated(conn: ServerConnection, summary: import('../rcp/types').InstanceSummary): void {
-    const state = this.roots.get(conn.name)?.machine(summary.machine)?.versionNodes.get(summary.version)?.states.get(summary.state);
-    if (!state) return;
-    state.arrive(summary);
-    this.redraw.add(state);
+    const root = this.roots.get(conn.name);
+    const machine = root?.machine(summary.machine);
+    if (!root || !machine) return;
+    const state = machine.versionNodes.get(summary.version)?.states.get(summary.state);
+    if (state) {
+      state.arrive(summary);
+      this.redraw.add(state);
+    }
+    // Other versions' rows for the state show machine-wide counts: ask for those rather than guess twice.
+    for (const v of machine.versionNodes.values()) {
+      if (v.version !== summary.version && v.states.get(summary.state)?.count !== undefined) {
+        this.recount.add(root);
+        break;
+      }
+    }
   }
 
   instanceDeleted(conn: ServerConnection, id: string, inst: GetInstanceResult): void {
@@ -200,6 +254,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
 
   dispose(): void {
     this.redraw.dispose();
+    this.recount.dispose();
     for (const list of this.perConnection.values()) for (const d of list) d.dispose();
     for (const d of this.disposables) d.dispose();
     this.changeEmitter.dispose();

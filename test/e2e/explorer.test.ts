@@ -126,6 +126,32 @@ describe('the explorer in a real VS Code', () => {
     });
   });
 
+  test('instances created and deleted by another client, and a new machine version, show up without a refresh', async () => {
+    await vs.failureScreenshot('wal-follow', async () => {
+      const { total } = await client.listInstances({ machine: 'order', state: 'created', limit: 1 });
+      await vs.expand(/^created$/);
+      await vs.waitForRowLabel(new RegExp(`^state created, ${total}\\b`), 5000);
+
+      // The server sends no event for these: the extension reads them from the WAL.
+      await client.createInstance({ machine: 'order', version: 1, instance_id: 'e2e-created-elsewhere', initial_ctx: { amount: 12 } });
+      await vs.waitForRowLabel(/^instance e2e-created-elsewhere in created/, 5000);
+      await vs.waitForRowLabel(new RegExp(`^state created, ${total + 1}\\b`), 5000);
+      const rows = await vs.treeRows();
+      const at = rows.findIndex((r) => r.startsWith('state created'));
+      assert.ok(rows[at + 1]?.startsWith('instance e2e-created-elsewhere'), 'the new instance is listed first');
+      await vs.screenshot('created-elsewhere');
+
+      await client.deleteInstance({ instance_id: 'e2e-created-elsewhere' });
+      await vs.waitForRowLabel(new RegExp(`^state created, ${total}\\b`), 5000);
+      assert.ok(!(await vs.treeRows()).some((r) => r.startsWith('instance e2e-created-elsewhere')), 'the deleted instance is gone');
+      await vs.collapse(/^created$/);
+
+      const task = await client.getMachine({ machine: 'task', version: 1 });
+      await client.putMachine({ machine: 'task', version: 2, definition: task.definition });
+      await vs.waitForRowLabel(/^machine task, 2 versions/, 5000);
+    });
+  });
+
   test('a server that goes away shows "reconnecting" and recovers by itself when it is back', async () => {
     await demo.kill();
     await vs.waitForRowLabel(/^connection Local demo, reconnecting/, 15_000);

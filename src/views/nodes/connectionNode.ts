@@ -4,6 +4,7 @@ import { describeError, type ServerConnection } from '../../model/serverConnecti
 import { MachineNode } from './machineNode';
 import { MessageNode } from './messageNode';
 import { ExplorerNode, type ExplorerContext } from './node';
+import type { StateNode } from './stateNode';
 
 const STATUS_ICON: Record<ServerConnection['status'], [string, string | undefined]> = {
   disconnected: ['database', undefined],
@@ -75,6 +76,35 @@ export class ConnectionNode extends ExplorerNode {
     }
     if (this.machines.size === 0) return [new MessageNode(this, 'No machines on this server yet')];
     return [...this.machines.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** State rows that list an instance right now. */
+  statesShowing(instanceId: string): StateNode[] {
+    const found: StateNode[] = [];
+    for (const m of this.machines.values()) {
+      for (const v of m.versionNodes.values()) for (const s of v.states.values()) if (s.find(instanceId)) found.push(s);
+    }
+    return found;
+  }
+
+  /** A machine version was stored: list it if the machines are shown. Returns whether anything changed. */
+  machinePut(machine: string, version: number): boolean {
+    if (!this.loaded) return false;
+    const existing = this.machines.get(machine);
+    if (!existing) {
+      this.machines.set(machine, new MachineNode(this, machine, [version], this.ctx));
+      return true;
+    }
+    if (existing.versions.includes(version)) return false;
+    existing.versions = [...existing.versions, version].sort((a, b) => a - b);
+    return true;
+  }
+
+  /** Counts shown under this connection, asked again. Returns the rows that changed. */
+  async recount(): Promise<ExplorerNode[]> {
+    const client = await this.connection.ensureClient();
+    const changed = await Promise.all([...this.machines.values()].map((m) => m.recount(client)));
+    return changed.flat();
   }
 
   /** Forget everything loaded; the next expansion fetches again. */

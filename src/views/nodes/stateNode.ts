@@ -223,6 +223,13 @@ export class StateNode extends ExplorerNode {
 
   /** Live update: an instance entered this state. Shown first, as the most recently updated. */
   arrive(s: InstanceSummary): InstanceNode | undefined {
+    // Told twice (this window's own create, then the WAL): count it once.
+    const known = this.byId.get(s.id) ?? (this.recentArrivals.has(s.id) ? null : undefined);
+    if (known !== undefined) {
+      if (known) known.summary = { ...known.summary, ...s, created_at: known.summary.created_at || s.created_at };
+      this.recentArrivals.set(s.id, s);
+      return known ?? undefined;
+    }
     this.liveChanges++;
     if (this.count !== undefined) this.count++;
     this.leftInFlight.delete(s.id);

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { WalTail, type WalTailListener } from '../../src/model/walTail';
+import { RcpClient } from '../../src/rcp';
+import { startEmulator, type EmulatorProcess } from '../emulator/process';
+
+const FLOW = { states: ['new', 'done'], initial: 'new', transitions: [{ from: 'new', event: 'finish', to: 'done' }] };
+
+function recorder() {
+  const seen: string[] = [];
+  const listener: WalTailListener = {
+    created: (e) => seen.push(`created ${e.instance_id} ${e.machine} v${e.version} in ${e.state}`),
+    deleted: (id) => seen.push(`deleted ${id}`),
+    machinePut: (m, v) => seen.push(`machine ${m} v${v}`),
+    skipped: () => seen.push('skipped'),
+    failed: (err) => seen.push(`failed ${String(err)}`),
+  };
+  return { seen, listener };
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('following the WAL for what no event reports', () => {
+  let emu: EmulatorProcess;
+  let client: RcpClient;
+
+  before(async () => {
+    emu = await startEmulator();
+    client = await RcpClient.connect({ host: emu.host, port: emu.port });
+  });
+  after(async () => {
+    await client?.close();
+    await emu?.stop();
+  });
+
+  test('instances created and deleted by another client, and a new machine version, are reported in order; transitions are not', async () => {
+    const { latest_offset } = await client.walStats();
+    const { seen, listener } = recorder();
+    const tail = new WalTail(client, latest_offset, listener, { intervalMs: 50 });
+    try {
+      const other = await RcpClient.connect({ host: emu.host, port: emu.port });
+      await other.putMachine({ machine: 'jobs', version: 1, definition: FLOW });
+      await other.createInstance({ machine: 'jobs', version: 1, instance_id: 'j1' });
+      await other.applyEvent({ instance_id: 'j1', event: 'finish' });
+      await other.deleteInstance({ instance_id: 'j1' });
+      await other.close();
+      await until(() => seen.length >= 3, 'three reports');
+      assert.deepEqual(seen, ['machine jobs v1', 'created j1 jobs v1 in new', 'deleted j1']);
+    } finally {
+      tail.dispose();
+    }
+  });
+
+  test('a tail that falls too far behind skips to the end and says so, instead of reading the whole WAL', async () => {
+    await client.putMachine({ machine: 'bulk', version: 1, definition: FLOW });
+    const { latest_offset } = await client.walStats();
+    for (let i = 0; i < 30; i++) await client.batch({ mode: 'atomic', ops: Array.from({ length: 100 }, (_, k) => ({ op: 'CREATE_INSTANCE', params: { machine: 'bulk', version: 1, instance_id: `b-${i}-${k}` } })) });
+    const { seen, listener } = recorder();
+    const tail = new WalTail(client, latest_offset, listener, { intervalMs: 60_000, catchUpLimit: 1000 });
+    try {
+      await tail.poll();
+      assert.equal(seen.filter((s) => s.startsWith('created')).length, 1000);
+      assert.equal(seen.at(-1), 'skipped');
+      await client.createInstance({ machine: 'bulk', version: 1, instance_id: 'after-skip' });
+      await tail.poll();
+      assert.equal(seen.at(-1), 'created after-skip bulk v1 in new');
+    } finally {
+      tail.dispose();
+    }
+  });
+});
