@@ -1,13 +1,17 @@
 /**
- * `npm run demo [-- --port 8080] [--host 0.0.0.0] [--rcp-port 7401]`
+ * `npm run demo [-- --port 8080] [--host 0.0.0.0] [--rcp-port 7401] [--quiet]`
  * Builds and packages the extension, starts the emulator seeded with sample
- * machines and about a thousand instances, starts code-server with the
+ * machines and about a thousand instances, simulates an application using it
+ * (an event every 1.5 s, a new order now and then; --quiet turns that off),
+ * starts code-server with the
  * extension and a "Local demo" connection configured, and prints the URL.
  * Ctrl+C stops everything it started.
  */
 import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { join } from 'node:path';
+import { RcpClient } from '../../src/rcp';
+import { startActivity, type Activity } from '../emulator/activity';
 import { startEmulator } from '../emulator/process';
 import { codeServerArgs, ensurePackaged, freePort, repoRoot, writeProfile } from './harness';
 import { ensureVsCode } from './install';
@@ -49,9 +53,11 @@ async function main(): Promise<void> {
   const server = spawn(pieces.node24, codeServerArgs(pieces, demoDir, `${host}:${uiPort}`), { stdio: ['ignore', 'ignore', 'pipe'] });
   server.stderr!.on('data', () => undefined);
 
+  let activity: Activity | undefined;
   const stop = async () => {
     console.log('\nStopping the demo…');
     server.kill('SIGTERM');
+    await activity?.stop().catch(() => undefined);
     await emu.stop();
     process.exit(0);
   };
@@ -71,8 +77,13 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 250));
   }
   const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host;
+  const look = await RcpClient.connect({ host: emu.host, port: emu.port });
+  const [machines, instances] = await Promise.all([look.listMachines(), look.listInstances({ limit: 1 })]);
+  await look.close();
+  if (!process.argv.includes('--quiet')) activity = await startActivity(emu.host, emu.port);
   console.log('');
-  console.log(`  rstmdb RCP server (emulator): 127.0.0.1:${emu.port}  — 3 machines, 1000 instances`);
+  console.log(`  rstmdb RCP server (emulator): 127.0.0.1:${emu.port}  — ${machines.items.length} machines, ${instances.total} instances`);
+  if (activity) console.log('  Simulated traffic:            an event every 1.5 s, a new order every 12 s (--quiet: none)');
   console.log(`  VS Code with the extension:   http://${shownHost}:${uiPort}/?folder=${encodeURIComponent(workspace)}`);
   console.log('');
   console.log('  Open the URL, click the rstmdb icon in the activity bar and expand "Local demo".');
