@@ -263,6 +263,10 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
       this.subscriptionSlotStarting ??= (async () => {
         const slot = this.makeSlot();
         slot.on('event', (e: RcpEvent) => this.route(e));
+        // From the drop on, subscriptions count as recovering (whoever hears 'ready' first sees that).
+        slot.on('down', () => {
+          for (const sub of this.liveSubscriptions) sub.hold();
+        });
         slot.on('up', () => void this.resubscribeAll());
         try {
           await slot.start();
@@ -352,26 +356,38 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
   }
 
   private async resubscribe(sub: Subscription, conn: Connection): Promise<void> {
-    if (sub.closed) {
-      this.liveSubscriptions.delete(sub);
-      return;
-    }
     // Live events wait until the gap before them is filled.
     sub.hold();
     const attempt = ++sub.recoveries;
-    let liveFrom: number;
-    try {
-      const watched = await this.watch({ ...sub.spec, params: { ...sub.spec.params, from_offset: sub.resumeFrom } } as SubscriptionSpec, conn);
-      sub.id = watched.id;
-      liveFrom = watched.liveFrom;
-      this.register(sub);
-    } catch (err) {
-      // Dropped again: it stays in liveSubscriptions and the next 'up' re-subscribes it.
-      if (err instanceof RcpConnectionError) return;
-      this.liveSubscriptions.delete(sub);
-      sub.release();
-      sub.end(err as Error);
-      return;
+    const current = () => sub.recoveries === attempt && !sub.closed && !this.closing;
+    let liveFrom: number | undefined;
+    for (let delay = 250; liveFrom === undefined; delay = Math.min(delay * 2, 5000)) {
+      if (!current()) {
+        if (sub.closed) this.liveSubscriptions.delete(sub);
+        return;
+      }
+      try {
+        const watched = await this.watch({ ...sub.spec, params: { ...sub.spec.params, from_offset: sub.resumeFrom } } as SubscriptionSpec, conn);
+        if (sub.closed) {
+          // Closed while the WATCH was on its way: don't leave it subscribed on the server.
+          void conn.request('UNWATCH', { subscription_id: watched.id }).catch(() => undefined);
+          return;
+        }
+        sub.id = watched.id;
+        liveFrom = watched.liveFrom;
+        this.register(sub);
+      } catch (err) {
+        if (!(err instanceof RcpConnectionError)) {
+          this.liveSubscriptions.delete(sub);
+          sub.release();
+          sub.end(err as Error);
+          return;
+        }
+        // Dropped again: the next 'up' re-subscribes it (it stays in liveSubscriptions). Still open
+        // (the WATCH timed out): no 'up' will come, so try again here.
+        if (!conn.isOpen || this.subscriptionSlot?.conn !== conn) return;
+        await new Promise((r) => setTimeout(r, delay).unref());
+      }
     }
     await this.fillGapUntilDone(sub, conn, liveFrom, attempt);
   }

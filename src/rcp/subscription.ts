@@ -25,6 +25,7 @@ export class Subscription extends EventEmitter implements AsyncIterable<RcpEvent
   /** Re-subscriptions started; a gap fill that is no longer the latest stops delivering. */
   recoveries = 0;
   private ended = false;
+  private closing = false;
   private readonly queue: RcpEvent[] = [];
   private readonly waiters: ((r: IteratorResult<RcpEvent>) => void)[] = [];
   private iterating = false;
@@ -42,8 +43,9 @@ export class Subscription extends EventEmitter implements AsyncIterable<RcpEvent
     this.resumeFrom = resumeFrom;
   }
 
+  /** Ended, or close() was called (its UNWATCH may still be on the way). */
   get closed(): boolean {
-    return this.ended;
+    return this.ended || this.closing;
   }
 
   /** Does a transition match this subscription's filters? */
@@ -115,7 +117,8 @@ export class Subscription extends EventEmitter implements AsyncIterable<RcpEvent
 
   /** Sends UNWATCH and ends the stream. */
   async close(): Promise<void> {
-    if (this.ended) return;
+    if (this.ended || this.closing) return;
+    this.closing = true;
     try {
       await this.host.unwatch(this);
     } finally {

@@ -46,6 +46,11 @@ describe('reconnect and subscriptions', () => {
     const states: ClientState[] = [];
     client.on('state', (s: ClientState) => states.push(s));
     const all = await client.watchAll({ machines: ['flow'], include_ctx: true });
+    // Whoever hears 'ready' again must be able to tell the missed events are still to come.
+    let resumed = 0;
+    all.on('resumed', () => resumed++);
+    const atReady: boolean[] = [];
+    client.on('state', (s: ClientState) => s === 'ready' && atReady.push(all.recovering || resumed > 0));
     const one = await client.watchInstance({ instance_id: 'b' });
     const seenAll: RcpEvent[] = [];
     const seenOne: RcpEvent[] = [];
@@ -91,6 +96,8 @@ describe('reconnect and subscriptions', () => {
     assert.deepEqual(filled.ctx, { by: 'during' });
     assert.equal(filled.subscription_id, all.id);
     assert.ok(states.indexOf('reconnecting') < states.lastIndexOf('ready'));
+    assert.deepEqual(atReady, [true], "at 'ready' the subscription was still recovering (or already resumed)");
+    assert.equal(resumed, 1);
     await all.close();
     await one.close();
     await client.close();
@@ -100,7 +107,7 @@ describe('reconnect and subscriptions', () => {
   test('a connection that drops again while re-subscribing: the subscription recovers on the next reconnect with nothing lost', async () => {
     let watches = 0;
     // The second WATCH_ALL is the re-subscription after the first drop: cut that connection too.
-    const proxy = await startProxy(emu, (bytes) => bytes.includes('WATCH_ALL') && ++watches === 2);
+    const proxy = await startProxy(emu, { cut: (bytes) => bytes.includes('WATCH_ALL') && ++watches === 2 });
     const client = await RcpClient.connect({ host: '127.0.0.1', port: proxy.port, reconnect: { enabled: true, initialDelayMs: 50, maxDelayMs: 200 } });
     const other = await RcpClient.connect({ host: emu.host, port: emu.port });
     try {
@@ -124,6 +131,31 @@ describe('reconnect and subscriptions', () => {
       assert.equal(seen.length, 3, 'none delivered twice');
       assert.equal(atResume.length, 1, "'resumed' once, after the recovery that got through");
       assert.ok(atResume[0].includes('e1'), "the event missed while away is delivered before 'resumed'");
+    } finally {
+      await other.close();
+      await client.close();
+      await proxy.close();
+    }
+  });
+
+  test('a re-subscription the server never answers times out and is tried again on the same connection', async () => {
+    let watches = 0;
+    // The second WATCH_ALL (the re-subscription) is never answered; the connection stays open.
+    const proxy = await startProxy(emu, { swallow: (bytes) => bytes.includes('WATCH_ALL') && ++watches === 2 });
+    const client = await RcpClient.connect({ host: '127.0.0.1', port: proxy.port, requestTimeoutMs: 300, reconnect: { enabled: true, initialDelayMs: 50, maxDelayMs: 200 } });
+    const other = await RcpClient.connect({ host: emu.host, port: emu.port });
+    try {
+      await other.createInstance({ machine: 'flow', version: 1, instance_id: 't' });
+      const sub = await client.watchAll({ machines: ['flow'] });
+      const seen: string[] = [];
+      sub.on('event', (e: RcpEvent) => seen.push(e.event));
+      proxy.dropAll();
+      await other.applyEvent({ instance_id: 't', event: 'e0' }); // while away
+      await waitFor(() => watches >= 3, 'a WATCH_ALL after the unanswered one');
+      await other.applyEvent({ instance_id: 't', event: 'e1' });
+      await waitFor(() => seen.length === 2, 'the missed and the new event');
+      assert.deepEqual(seen, ['e0', 'e1']);
+      assert.equal(sub.recovering, false);
     } finally {
       await other.close();
       await client.close();

@@ -8,11 +8,14 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-/**
- * `cut(bytes)` sees what the client sends; returning true drops that
- * connection instead of forwarding them.
- */
-export async function startProxy(target: { host: string; port: number }, cut: (bytes: Buffer) => boolean = () => false): Promise<FaultProxy> {
+export interface ProxyFaults {
+  /** Sees what the client sends; true drops that connection instead of forwarding. */
+  cut?: (bytes: Buffer) => boolean;
+  /** Sees what the client sends; true forwards nothing, as a server that never answers. */
+  swallow?: (bytes: Buffer) => boolean;
+}
+
+export async function startProxy(target: { host: string; port: number }, faults: ProxyFaults = {}): Promise<FaultProxy> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const upstream = net.connect(target.port, target.host);
@@ -22,10 +25,10 @@ export async function startProxy(target: { host: string; port: number }, cut: (b
       s.on('error', () => undefined);
     }
     client.on('data', (d) => {
-      if (cut(d)) {
+      if (faults.cut?.(d)) {
         client.destroy();
         upstream.destroy();
-      } else upstream.write(d);
+      } else if (!faults.swallow?.(d)) upstream.write(d);
     });
     upstream.on('data', (d) => client.write(d));
     client.on('close', () => upstream.destroy());
