@@ -194,7 +194,10 @@ export function registerInstanceCommands(manager: ConnectionManager, explorer: E
           initial_ctx: ctxText.trim() ? JSON.parse(ctxText) : {},
         });
         const now = Date.now();
-        explorer.instanceCreated(conn, { id: created.instance_id, machine, version, state: created.state, created_at: now, updated_at: now, last_wal_offset: created.wal_offset });
+        // The tree hears of it from the WAL (read right now); without a WAL tail it is told here.
+        if (!(await conn.catchUp())) {
+          explorer.instanceCreated(conn, { id: created.instance_id, machine, version, state: created.state, created_at: now, updated_at: now, last_wal_offset: created.wal_offset });
+        }
         void vscode.window.showInformationMessage(`Created ${created.instance_id} (${machine} v${version}) in state '${created.state}'.`);
       } catch (err) {
         void vscode.window.showErrorMessage(`Could not create the instance: ${describeError(err)}`);

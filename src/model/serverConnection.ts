@@ -46,6 +46,8 @@ export class ServerConnection implements vscode.Disposable {
   /** Live transitions on this server. */
   readonly onDidReceiveEvent = this.eventReceived.event;
   private tail: WalTail | undefined;
+  /** Cancels a resync still waiting for the feed to recover. */
+  private pendingResync: (() => void) | undefined;
   private following = true;
   private readonly walChanged = new vscode.EventEmitter<WalChange>();
   /** Creates, deletes and new machine versions, read from the WAL (the server sends no events for them). */
@@ -154,6 +156,7 @@ export class ServerConnection implements vscode.Disposable {
       this.setStatus('ready');
       this.resyncAfterFeedRecovers();
     } else if (state === 'closed' && this.status !== 'disconnected') {
+      this.cancelPendingResync();
       this.tail?.dispose();
       this.tail = undefined;
       const message = err ? describeError(err) : 'connection closed';
@@ -169,6 +172,7 @@ export class ServerConnection implements vscode.Disposable {
     try {
       // Views load after the connection is up, so what happened before this point is in what they load.
       const from = (await client.walStats()).latest_offset;
+      if (client !== this.client) return; // disconnected meanwhile
       this.tail?.dispose();
       const fire = (change: WalChange) => this.walChanged.fire(change);
       this.tail = new WalTail(client, from, {
@@ -187,6 +191,18 @@ export class ServerConnection implements vscode.Disposable {
     }
   }
 
+  /**
+   * Apply what the WAL says happened so far before reading a count, so a create
+   * is never both in a count and reported after it. False when nothing follows
+   * the WAL here (the caller updates views itself).
+   */
+  async catchUp(): Promise<boolean> {
+    const tail = this.tail;
+    if (!tail?.isActive) return false;
+    await tail.poll();
+    return true;
+  }
+
   /** Follow the WAL only while someone looks at what it updates. */
   setFollowing(on: boolean): void {
     this.following = on;
@@ -198,24 +214,31 @@ export class ServerConnection implements vscode.Disposable {
    * missed while away; re-reading earlier would count those events twice.
    */
   private resyncAfterFeedRecovers(): void {
+    this.cancelPendingResync();
     const feed = this.feed;
     if (!feed || feed.closed || !feed.recovering) {
       this.resynced.fire();
       return;
     }
-    let done = false;
-    const fire = () => {
-      if (done) return;
-      done = true;
+    const stop = () => {
       clearTimeout(timer);
       feed.off('resumed', fire);
       feed.off('end', fire);
+      this.pendingResync = undefined;
+    };
+    const fire = () => {
+      stop();
       this.resynced.fire();
     };
     // Never wait forever: a feed that cannot recover must not freeze the tree.
     const timer = setTimeout(fire, 15_000);
     feed.once('resumed', fire);
     feed.once('end', fire);
+    this.pendingResync = stop;
+  }
+
+  private cancelPendingResync(): void {
+    this.pendingResync?.();
   }
 
   /** A feed the server ended while the connection is still in use is started again, after a pause. */
@@ -225,7 +248,8 @@ export class ServerConnection implements vscode.Disposable {
     setTimeout(() => {
       if (this.client === client && client.state === 'ready' && !this.feed) {
         this.log.info(`[${this.name}] restarting live updates`);
-        void this.startFeed(client);
+        // A new subscription starts from now: what happened in between is re-read.
+        void this.startFeed(client).then(() => this.client === client && this.feed && this.resynced.fire());
       }
     }, 2000);
   }
@@ -233,6 +257,7 @@ export class ServerConnection implements vscode.Disposable {
   async disconnect(): Promise<void> {
     this.generation++;
     this.connecting = undefined;
+    this.cancelPendingResync();
     this.tail?.dispose();
     this.tail = undefined;
     const client = this.client;

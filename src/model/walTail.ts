@@ -29,7 +29,7 @@ const PAGE = 1000;
 export class WalTail {
   private cursor: number;
   private timer: NodeJS.Timeout | undefined;
-  private polling = false;
+  private polling: Promise<void> | undefined;
   private active = true;
   private disposed = false;
   private readonly intervalMs: number;
@@ -47,6 +47,10 @@ export class WalTail {
     this.schedule();
   }
 
+  get isActive(): boolean {
+    return this.active && !this.disposed;
+  }
+
   /** Pause while nobody looks (the next poll after resuming catches up, or skips ahead). */
   setActive(active: boolean): void {
     this.active = active;
@@ -60,13 +64,18 @@ export class WalTail {
     this.timer.unref?.();
   }
 
-  /** Read everything new now (also what the timer does). */
-  async poll(): Promise<void> {
-    if (this.polling || this.disposed || !this.active || this.client.state !== 'ready') {
+  /** Read everything new now (also what the timer does); joins a poll already under way. */
+  poll(): Promise<void> {
+    if (this.polling) return this.polling;
+    if (this.disposed || !this.active || this.client.state !== 'ready') {
       this.schedule();
-      return;
+      return Promise.resolve();
     }
-    this.polling = true;
+    this.polling = this.read();
+    return this.polling;
+  }
+
+  private async read(): Promise<void> {
     try {
       let read = 0;
       for (;;) {
@@ -87,7 +96,7 @@ export class WalTail {
       // A dropped connection is the client's to mend; the next poll continues from the same place.
       if (!(err instanceof RcpConnectionError)) this.listener.failed(err);
     } finally {
-      this.polling = false;
+      this.polling = undefined;
       this.schedule();
     }
   }

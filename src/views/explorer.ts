@@ -82,12 +82,14 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
 
   /** After a reconnect, what is shown is fetched again. */
   private resync(node: ConnectionNode): void {
+    this.feedOffsets.delete(node.connection.name);
     node.reset();
     this.fire([node]);
   }
 
   private onEvent(root: ConnectionNode, e: RcpEvent): void {
     this.eventsSeen++;
+    this.noteFeedOffset(root, e.instance_id, e.wal_offset);
     const machine = root.machine(e.machine);
     if (!machine) return;
     let moved: import('../rcp/types').InstanceSummary | undefined;
@@ -123,7 +125,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
     if (target && e.from_state !== e.to_state) {
       // Shown under a third state means an event was missed: one row per instance, or VS Code rejects the ids.
       for (const other of target.parent.states.values()) {
-        if (other !== target && other.state !== e.from_state && other.find(e.instance_id)) {
+        if (other !== target && other.state !== e.from_state && other.lists(e.instance_id)) {
           other.leave(e.instance_id);
           this.redraw.add(other);
         }
@@ -137,24 +139,44 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
     }
   }
 
+  /**
+   * The newest feed event seen per instance (bounded), so a create read from the
+   * WAL after the instance's first move is recognised as late.
+   */
+  private readonly feedOffsets = new Map<string, Map<string, number>>();
+
+  private noteFeedOffset(root: ConnectionNode, instanceId: string, offset: number): void {
+    let seen = this.feedOffsets.get(root.connection.name);
+    if (!seen) this.feedOffsets.set(root.connection.name, (seen = new Map()));
+    seen.delete(instanceId);
+    seen.set(instanceId, offset);
+    if (seen.size > 10_000) seen.delete(seen.keys().next().value!);
+  }
+
   private onWalChange(root: ConnectionNode, change: WalChange): void {
     switch (change.kind) {
-      case 'created':
-        this.instanceCreated(root.connection, change.summary);
-        break;
-      case 'deleted': {
-        const shownIn = root.statesShowing(change.instanceId);
-        if (!shownIn.length) {
-          // Not on screen: its state is unknown now that it is gone, so the counts are asked again.
-          this.recount.add(root);
+      case 'created': {
+        const s = change.summary;
+        const movedSince = (this.feedOffsets.get(root.connection.name)?.get(s.id) ?? -1) > s.last_wal_offset;
+        if (!movedSince) {
+          this.instanceCreated(root.connection, s);
           break;
         }
-        for (const state of shownIn) {
+        // Its move already left this state (and took one off the count): count the create, list nothing.
+        const state = root.machine(s.machine)?.versionNodes.get(s.version)?.states.get(s.state);
+        state?.arrivedAndLeft();
+        if (state) this.redraw.add(state);
+        if ((root.machine(s.machine)?.versionNodes.size ?? 0) > 1) this.recount.add(root);
+        break;
+      }
+      case 'deleted':
+        // Rows go now; the counts (machine-wide, possibly not on screen) are asked again.
+        for (const state of root.statesShowing(change.instanceId)) {
           state.leave(change.instanceId);
           this.redraw.add(state);
         }
+        this.recount.add(root);
         break;
-      }
       case 'machine':
         if (root.machinePut(change.machine, change.version)) this.redraw.add(root);
         break;

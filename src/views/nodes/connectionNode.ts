@@ -78,11 +78,11 @@ export class ConnectionNode extends ExplorerNode {
     return [...this.machines.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** State rows that list an instance right now. */
+  /** State rows that list an instance, or will list it first when they load. */
   statesShowing(instanceId: string): StateNode[] {
     const found: StateNode[] = [];
     for (const m of this.machines.values()) {
-      for (const v of m.versionNodes.values()) for (const s of v.states.values()) if (s.find(instanceId)) found.push(s);
+      for (const v of m.versionNodes.values()) for (const s of v.states.values()) if (s.lists(instanceId)) found.push(s);
     }
     return found;
   }
@@ -103,6 +103,7 @@ export class ConnectionNode extends ExplorerNode {
   /** Counts shown under this connection, asked again. Returns the rows that changed. */
   async recount(): Promise<ExplorerNode[]> {
     const client = await this.connection.ensureClient();
+    await this.connection.catchUp();
     const changed = await Promise.all([...this.machines.values()].map((m) => m.recount(client)));
     return changed.flat();
   }

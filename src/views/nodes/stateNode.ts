@@ -120,7 +120,10 @@ export class StateNode extends ExplorerNode {
 
   private async doFetch(epoch: number): Promise<void> {
     const version = this.parent;
-    const client = await version.parent.parent.connection.ensureClient();
+    const conn = version.parent.parent.connection;
+    const client = await conn.ensureClient();
+    // Creates the WAL already holds are applied first, so the page and total below never count one twice.
+    await conn.catchUp();
     // A reset while this was in flight: its pages belong to a list no longer shown.
     const stale = () => epoch !== this.epoch;
     if (stale()) return;
@@ -184,7 +187,9 @@ export class StateNode extends ExplorerNode {
    * saw no move (three tries; live events keep it right afterwards).
    */
   private async settledTotal(): Promise<number | undefined> {
-    const client = await this.parent.parent.parent.connection.ensureClient();
+    const conn = this.parent.parent.parent.connection;
+    const client = await conn.ensureClient();
+    await conn.catchUp();
     let total: number | undefined;
     for (let i = 0; i < 3; i++) {
       const seen = this.liveChanges;
@@ -215,6 +220,11 @@ export class StateNode extends ExplorerNode {
     this.instances.push(node);
     this.byId.set(s.id, node);
     return node;
+  }
+
+  /** Listed here, or remembered as a live arrival to list first when the page loads. */
+  lists(id: string): boolean {
+    return this.byId.has(id) || this.recentArrivals.has(id);
   }
 
   find(id: string): InstanceNode | undefined {
@@ -260,6 +270,15 @@ export class StateNode extends ExplorerNode {
     this.instances = this.instances.filter((n) => n !== node);
     if (this.serverOffset > 0) this.serverOffset--;
     return node.summary;
+  }
+
+  /**
+   * An instance that was created here but has already moved on (its create was
+   * read from the WAL after its first move arrived): it counts, but is not listed.
+   */
+  arrivedAndLeft(): void {
+    this.liveChanges++;
+    if (this.count !== undefined) this.count++;
   }
 
   /** Make sure an instance (found by id) is listed here, for reveal(). */

@@ -57,7 +57,9 @@ export class VersionNode extends ExplorerNode {
     const missing = nodes.filter((n) => n.count === undefined);
     if (missing.length) {
       try {
-        const client = await this.parent.parent.connection.ensureClient();
+        const conn = this.parent.parent.connection;
+        const client = await conn.ensureClient();
+        await conn.catchUp();
         const movesThen = missing.map((n) => n.moves);
         const totals = await Promise.all(missing.map((n) => client.listInstances({ machine: this.parent.name, state: n.state, limit: 1 })));
         await Promise.all(missing.map((n, i) => n.countFetched(totals[i].total, movesThen[i])));
