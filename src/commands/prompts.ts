@@ -39,6 +39,8 @@ export async function pickConnection(manager: ConnectionManager, title: string, 
     return undefined;
   }
   if (all.length === 1) return all[0];
+  // Palette commands work on the active connection (the status bar's), as its switcher says.
+  if (preferReady && manager.active?.isReady) return manager.active;
   const ready = all.filter((c) => c.isReady);
   if (preferReady && ready.length === 1) return ready[0];
   const picked = await vscode.window.showQuickPick(

@@ -199,7 +199,7 @@ export class ServerConnection implements vscode.Disposable {
   async catchUp(): Promise<boolean> {
     const tail = this.tail;
     if (!tail?.isActive) return false;
-    await tail.poll();
+    await tail.pollFromNow();
     return true;
   }
 

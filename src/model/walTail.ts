@@ -75,6 +75,12 @@ export class WalTail {
     return this.polling;
   }
 
+  /** A poll that starts from now: one already under way may have begun before what the caller just did. */
+  async pollFromNow(): Promise<void> {
+    if (this.polling) await this.polling;
+    await this.poll();
+  }
+
   private async read(): Promise<void> {
     try {
       let read = 0;

@@ -68,6 +68,22 @@ describe('adding connections in a real VS Code', () => {
     });
   });
 
+  test('the status bar shows the active connection; a click switches it and palette commands follow', async () => {
+    await vs.failureScreenshot('switch', async () => {
+      await vs.page.keyboard.press('Escape');
+      assert.match(await vs.statusBarText(), /rstmdb: Staging$/);
+      await vs.page.locator('.statusbar-item', { hasText: 'rstmdb' }).first().click();
+      await vs.page.locator('.quick-input-widget .quick-input-title', { hasText: 'Switch rstmdb Connection' }).waitFor({ state: 'visible' });
+      await vs.screenshot('switch-picker');
+      await vs.pick('Staging (wrong token)');
+      await vs.page.waitForFunction(() => [...document.querySelectorAll('.statusbar-item')].some((e) => /rstmdb: Staging \(wrong token\) \(failed\)/.test(e.textContent ?? '')), undefined, { timeout: 10_000 });
+      // Switch back for what follows.
+      await vs.page.locator('.statusbar-item', { hasText: 'rstmdb' }).first().click();
+      await vs.pick(/^Staging$/);
+      await vs.page.waitForFunction(() => [...document.querySelectorAll('.statusbar-item')].some((e) => /rstmdb: Staging$/.test((e.textContent ?? '').trim())), undefined, { timeout: 10_000 });
+    });
+  });
+
   test('rstmdb: Apply Event from the palette previews guards, and a refused payload is kept for the retry', async () => {
     await vs.failureScreenshot('apply-event', async () => {
       const client = await RcpClient.connect({ host: emu.host, port: emu.port, token: TOKEN });

@@ -152,6 +152,27 @@ describe('the explorer in a real VS Code', () => {
     });
   });
 
+  test('Find Instance… jumps to an instance by id, loading its state; an unknown id gets a clear message', async () => {
+    await vs.failureScreenshot('find', async () => {
+      // Well past the first page of its state.
+      const { instances } = await client.listInstances({ machine: 'order', state: 'delivered', limit: 1, offset: 60 });
+      const id = instances[0].id;
+      await vs.runCommand('rstmdb: Find Instance…');
+      await vs.answer(id, 'Find Instance');
+      await vs.page.waitForFunction(
+        (want) => [...document.querySelectorAll('.monaco-list-row[aria-selected="true"]')].some((r) => (r.getAttribute('aria-label') ?? '').startsWith(want)),
+        `instance ${id} in delivered`,
+        { timeout: 10_000 },
+      );
+      await vs.screenshot('found');
+      await vs.collapse(/^delivered$/);
+
+      await vs.runCommand('rstmdb: Find Instance…');
+      await vs.answer('no-such-order', 'Find Instance');
+      await vs.waitForNotification(/Could not find 'no-such-order' on 'Local demo': INSTANCE_NOT_FOUND/);
+    });
+  });
+
   test('a server that goes away shows "reconnecting" and recovers by itself when it is back', async () => {
     await demo.kill();
     await vs.waitForRowLabel(/^connection Local demo, reconnecting/, 15_000);

@@ -283,8 +283,10 @@ export class VsCode {
   }
 
   /** Picks an item of the open quick pick by its label. */
-  async pick(label: string): Promise<void> {
-    const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label }).first();
+  /** Clicks a quick pick row: by text it contains, or by a pattern its label (without description) matches. */
+  async pick(label: string | RegExp): Promise<void> {
+    const rows = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+    const row = (typeof label === 'string' ? rows.filter({ hasText: label }) : rows.filter({ has: this.page.locator('.label-name', { hasText: label }) })).first();
     await row.waitFor({ state: 'visible' });
     await row.click();
     await this.page.waitForTimeout(150);

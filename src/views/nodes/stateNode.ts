@@ -150,12 +150,11 @@ export class StateNode extends ExplorerNode {
       if (!stale()) this.applyLiveMoves();
     }
     if (stale()) return;
-    if (this.liveChanges !== changesBefore) {
-      const total = await this.settledTotal();
-      if (stale()) return;
-      this.count = total;
-      this.applyLiveMoves();
-    } else this.count = lastTotal;
+    const total = lastTotal === undefined ? undefined : await this.settledTotal(lastTotal, changesBefore);
+    if (stale()) return;
+    this.count = total;
+    // Arrivals the WAL reported while the total was settled go first too.
+    this.applyLiveMoves();
   }
 
   /** Lay live moves over what the server listed: departures gone, recent arrivals first. */
@@ -182,37 +181,32 @@ export class StateNode extends ExplorerNode {
   }
 
   /**
-   * The state's total when live moves happened while it was being counted: the
-   * server may have counted them or not, so it is asked again until a count
-   * saw no move (three tries; live events keep it right afterwards).
+   * A total no live change raced. `total` was asked when the live-change counter
+   * was `movesThen`; the WAL is then caught up (so any create or delete the server
+   * may have counted is applied here too) and, if anything for this state was
+   * applied since, the total is asked again — a few times at most, live changes
+   * keep it right afterwards.
    */
-  private async settledTotal(): Promise<number | undefined> {
+  private async settledTotal(total: number, movesThen: number): Promise<number> {
     const conn = this.parent.parent.parent.connection;
-    const client = await conn.ensureClient();
-    await conn.catchUp();
-    let total: number | undefined;
-    for (let i = 0; i < 3; i++) {
-      const seen = this.liveChanges;
+    for (let attempt = 0; ; attempt++) {
+      await conn.catchUp();
+      if (this.liveChanges === movesThen || attempt === 3) return total;
+      const client = await conn.ensureClient();
+      await conn.catchUp();
+      movesThen = this.liveChanges;
       total = (await client.listInstances({ machine: this.parent.parent.name, state: this.state, limit: 1 })).total;
-      if (this.liveChanges === seen) break;
     }
-    return total;
   }
 
-  /** Counter of live moves in or out, so a count fetched meanwhile can be known stale. */
+  /** Counter of live changes in or out, so a count fetched meanwhile can be known stale. */
   get moves(): number {
     return this.liveChanges;
   }
 
-  /** The count from a LIST_INSTANCES `total` asked when `moves` was `movesThen`. */
-  countFetched(total: number, movesThen: number): Promise<void> | void {
-    if (this.liveChanges === movesThen) {
-      this.count = total;
-      return;
-    }
-    return this.settledTotal().then((t) => {
-      this.count = t ?? total;
-    });
+  /** Takes a LIST_INSTANCES `total` asked when `moves` was `movesThen`, settled against live changes. */
+  async countFetched(total: number, movesThen: number): Promise<void> {
+    this.count = await this.settledTotal(total, movesThen);
   }
 
   private append(s: InstanceSummary): InstanceNode {
