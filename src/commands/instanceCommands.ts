@@ -183,9 +183,9 @@ export function registerInstanceCommands(manager: ConnectionManager, explorer: E
             version = v.n;
           }
         }
-        const id = await ask({ title: `Create ${machine} v${version} instance`, prompt: 'Instance id (leave empty to let the server choose)' });
+        const id = await ask({ title: `Create ${machine} v${version} instance (1/2)`, prompt: 'Instance id (leave empty to let the server choose)' });
         if (id === undefined) return;
-        const ctxText = await ask({ title: `Create ${machine} v${version} instance`, prompt: 'Initial context (JSON object, optional)', value: '{}', validateInput: validateJsonObject });
+        const ctxText = await ask({ title: `Create ${machine} v${version} instance (2/2)`, prompt: 'Initial context (JSON object, optional)', value: '{}', validateInput: validateJsonObject });
         if (ctxText === undefined) return;
         const created = await client.createInstance({
           machine,

@@ -173,6 +173,28 @@ describe('the explorer in a real VS Code', () => {
     });
   });
 
+  test('Create Instance from the palette: the new instance is listed first in its initial state and counted once', async () => {
+    await vs.failureScreenshot('create', async () => {
+      await vs.expand(/^created$/);
+      await vs.runCommand('rstmdb: Create Instance…');
+      await vs.pick(/^order$/);
+      await vs.answer('e2e-made-here', 'Create order v1 instance (1/2)');
+      await vs.answer('{"customer": "ada", "amount": 3}', 'Create order v1 instance (2/2)');
+      await vs.waitForNotification(/Created e2e-made-here \(order v1\) in state 'created'/);
+      const { total } = await client.listInstances({ machine: 'order', state: 'created', limit: 1 });
+      await vs.waitForRowLabel(/^instance e2e-made-here in created/, 5000);
+      await vs.waitForRowLabel(new RegExp(`^state created, ${total}\\b`), 5000);
+      // The WAL reports the same create a moment later: still counted once.
+      await vs.page.waitForTimeout(1500);
+      assert.match(await vs.rowText(/^created$/), new RegExp(`^state created, ${total}\\b`));
+      const rows = await vs.treeRows();
+      assert.equal(rows.filter((r) => r.startsWith('instance e2e-made-here ')).length, 1, 'listed once');
+      assert.deepEqual((await client.getInstance({ instance_id: 'e2e-made-here' })).ctx, { customer: 'ada', amount: 3 });
+      await vs.screenshot('created-here');
+      await vs.collapse(/^created$/);
+    });
+  });
+
   test('a server that goes away shows "reconnecting" and recovers by itself when it is back', async () => {
     await demo.kill();
     await vs.waitForRowLabel(/^connection Local demo, reconnecting/, 15_000);
