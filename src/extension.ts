@@ -34,8 +34,12 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
     if (conn && !e.element.parent) manager.setActive(conn.name);
   });
   // Creates and deletes are read from the WAL only while the tree they update can be seen.
-  manager.setFollowing(view.visible);
-  const onVisibility = view.onDidChangeVisibility((e) => manager.setFollowing(e.visible));
+  const visibilityChanged = (visible: boolean) => {
+    manager.setFollowing(visible);
+    explorer.setVisible(visible);
+  };
+  visibilityChanged(view.visible);
+  const onVisibility = view.onDidChangeVisibility((e) => visibilityChanged(e.visible));
   context.subscriptions.push(
     onVisibility,
     log,

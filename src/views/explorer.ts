@@ -196,6 +196,25 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
     }
   }
 
+  private clock: NodeJS.Timeout | undefined;
+
+  /**
+   * While the tree is visible, listed instances are redrawn every 30 s so their
+   * "updated 5m ago" stays true (no request: the rows are already loaded).
+   */
+  setVisible(visible: boolean): void {
+    clearInterval(this.clock);
+    this.clock = undefined;
+    if (!visible) return;
+    this.clock = setInterval(() => {
+      for (const root of this.roots.values()) {
+        for (const m of root.machines.values()) {
+          for (const v of m.versionNodes.values()) for (const st of v.states.values()) if (st.loadedCount > 0) this.redraw.add(st);
+        }
+      }
+    }, 30_000);
+  }
+
   getTreeItem(node: ExplorerNode): vscode.TreeItem {
     return node.treeItem();
   }
@@ -275,6 +294,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
   }
 
   dispose(): void {
+    clearInterval(this.clock);
     this.redraw.dispose();
     this.recount.dispose();
     for (const list of this.perConnection.values()) for (const d of list) d.dispose();
