@@ -76,7 +76,8 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
   private onStatus(conn: ServerConnection): void {
     const node = this.roots.get(conn.name);
     if (!node) return;
-    if (conn.status === 'disconnected' || conn.status === 'failed') node.reset();
+    if (conn.status === 'disconnected' || conn.status === 'failed') node.connectionLost();
+    else node.connectionWanted();
     this.fire([node]);
   }
 

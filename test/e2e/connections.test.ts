@@ -49,6 +49,14 @@ describe('adding connections in a real VS Code', () => {
       assert.ok(!message.includes(WRONG), 'the token is never shown');
       await vs.waitForRowLabel(/^connection Staging \(wrong token\), failed/);
       await vs.screenshot('wrong-token');
+      // Opened, the failed connection says why and offers a retry; it does not keep retrying by itself.
+      await vs.expand(/^Staging \(wrong token\)$/);
+      await vs.waitForRow(/^Could not connect: AUTH_FAILED/);
+      const attempts = () => (vs.extensionLog().match(/\[Staging \(wrong token\)\] connecting to/g) ?? []).length;
+      const before = attempts();
+      await vs.page.waitForTimeout(2000);
+      assert.equal(attempts(), before, 'no connect attempts while nobody asked');
+      await vs.collapse(/^Staging \(wrong token\)$/);
     });
   });
 
@@ -65,6 +73,24 @@ describe('adding connections in a real VS Code', () => {
       assert.match(settings, new RegExp(`"port": ${emu.port}`));
       assert.ok(!settings.includes(TOKEN) && !settings.includes(WRONG), 'no token in settings.json');
       await vs.screenshot('connected');
+    });
+  });
+
+  test('Disconnect on an open connection row stays disconnected until the user connects again', async () => {
+    await vs.failureScreenshot('disconnect', async () => {
+      await vs.page.keyboard.press('Escape');
+      // Connection commands from the palette ask which connection.
+      await vs.runCommand('rstmdb: Disconnect');
+      await vs.page.locator('.quick-input-widget .quick-input-title', { hasText: 'Disconnect' }).waitFor({ state: 'visible' });
+      await vs.pick(/^Staging$/);
+      await vs.waitForRowLabel(/^connection Staging, disconnected/, 10_000);
+      await vs.waitForRow('Disconnected — click to connect');
+      await vs.page.waitForTimeout(1500);
+      assert.match(await vs.rowText(/^Staging$/), /^connection Staging, disconnected/);
+      await vs.screenshot('disconnected');
+      await vs.page.locator('.monaco-list-row', { hasText: 'Disconnected — click to connect' }).first().click();
+      await vs.waitForRowLabel(/^connection Staging, connected/, 10_000);
+      await vs.waitForRow('order');
     });
   });
 

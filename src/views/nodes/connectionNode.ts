@@ -19,6 +19,12 @@ export class ConnectionNode extends ExplorerNode {
   readonly machines = new Map<string, MachineNode>();
   private loaded = false;
   private error: string | undefined;
+  /**
+   * Expanding connects, until the user disconnects or a connect fails: from then
+   * on only an explicit Connect (or the retry row) does, so an open row neither
+   * undoes Disconnect nor retries a failing server in a loop.
+   */
+  private connectOnExpand = true;
 
   constructor(
     readonly connection: ServerConnection,
@@ -53,6 +59,11 @@ export class ConnectionNode extends ExplorerNode {
 
   override async getChildren(): Promise<ExplorerNode[]> {
     const conn = this.connection;
+    if (!this.loaded && !conn.isReady && !this.connectOnExpand) {
+      const failed = conn.status === 'failed';
+      const text = failed ? `Could not connect: ${conn.lastError ?? 'unknown error'}` : 'Disconnected — click to connect';
+      return [new MessageNode(this, text, failed ? 'error' : 'info', { command: 'rstmdb.connect', title: 'Connect', arguments: [this] }, failed ? `${text}\n\nClick to try again.` : undefined)];
+    }
     if (!this.loaded) {
       try {
         const client = await conn.ensureClient();
@@ -106,6 +117,17 @@ export class ConnectionNode extends ExplorerNode {
     await this.connection.catchUp();
     const changed = await Promise.all([...this.machines.values()].map((m) => m.recount(client)));
     return changed.flat();
+  }
+
+  /** The connection was closed or failed: forget what was loaded and wait for an explicit connect. */
+  connectionLost(): void {
+    this.connectOnExpand = false;
+    this.reset();
+  }
+
+  /** Someone asked to connect (or it is connected): expanding may connect again. */
+  connectionWanted(): void {
+    this.connectOnExpand = true;
   }
 
   /** Forget everything loaded; the next expansion fetches again. */
