@@ -27,14 +27,27 @@ export class ConnectionStore implements vscode.Disposable {
     return this.read().connections.find((c) => c.name === name);
   }
 
-  private async write(list: ConnectionConfig[]): Promise<void> {
-    await vscode.workspace.getConfiguration(SECTION).update('connections', list, vscode.ConfigurationTarget.Global);
+  /**
+   * The list the user sees and where it lives: workspace settings win over user
+   * settings for an array, so edits go to the workspace when it defines the list.
+   */
+  private stored(): { list: ConnectionConfig[]; target: vscode.ConfigurationTarget } {
+    const seen = vscode.workspace.getConfiguration(SECTION).inspect<unknown[]>('connections');
+    const inWorkspace = seen?.workspaceValue !== undefined;
+    const raw = inWorkspace ? seen?.workspaceValue : seen?.globalValue;
+    return {
+      list: (Array.isArray(raw) ? raw : []) as ConnectionConfig[],
+      target: inWorkspace ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global,
+    };
+  }
+
+  private async write(list: ConnectionConfig[], target: vscode.ConfigurationTarget): Promise<void> {
+    await vscode.workspace.getConfiguration(SECTION).update('connections', list, target);
   }
 
   /** Adds or replaces (by `previousName`) a connection; the token goes to SecretStorage. */
   async save(config: ConnectionConfig, token: string | undefined, previousName?: string): Promise<void> {
-    const raw = vscode.workspace.getConfiguration(SECTION).get<unknown[]>('connections') ?? [];
-    const list = (Array.isArray(raw) ? raw : []) as ConnectionConfig[];
+    const { list, target } = this.stored();
     const at = list.findIndex((c) => c?.name === (previousName ?? config.name));
     const next = [...list];
     if (at >= 0) next[at] = config;
@@ -48,12 +61,12 @@ export class ConnectionStore implements vscode.Disposable {
       if (token === '') await this.secrets.delete(secretKey(config.name));
       else await this.secrets.store(secretKey(config.name), token);
     }
-    await this.write(next);
+    await this.write(next, target);
   }
 
   async remove(name: string): Promise<void> {
-    const raw = vscode.workspace.getConfiguration(SECTION).get<unknown[]>('connections') ?? [];
-    await this.write((raw as ConnectionConfig[]).filter((c) => c?.name !== name));
+    const { list, target } = this.stored();
+    await this.write(list.filter((c) => c?.name !== name), target);
     await this.secrets.delete(secretKey(name));
   }
 

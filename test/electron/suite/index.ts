@@ -82,6 +82,23 @@ const cases: Case[] = [
       await api.manager.store.remove('RO');
     },
   ],
+  [
+    'connections defined in workspace settings are added to and removed from there, not copied to user settings',
+    async (api) => {
+      const config = () => vscode.workspace.getConfiguration('rstmdb');
+      const userBefore = JSON.stringify(config().inspect('connections')?.globalValue);
+      await config().update('connections', [{ name: 'Team server', host: '127.0.0.1', port: 1 }], vscode.ConfigurationTarget.Workspace);
+      try {
+        await api.manager.store.save({ name: 'Mine', host: '127.0.0.1', port: 2 }, undefined);
+        assert.deepEqual((config().inspect('connections')?.workspaceValue as { name: string }[]).map((c) => c.name), ['Team server', 'Mine']);
+        await api.manager.store.remove('Team server');
+        assert.deepEqual((config().inspect('connections')?.workspaceValue as { name: string }[]).map((c) => c.name), ['Mine']);
+        assert.equal(JSON.stringify(config().inspect('connections')?.globalValue), userBefore, 'user settings untouched');
+      } finally {
+        await config().update('connections', undefined, vscode.ConfigurationTarget.Workspace);
+      }
+    },
+  ],
 ];
 
 export async function run(api: ExtensionApi): Promise<void> {
