@@ -7,7 +7,7 @@ import { describeError, type ServerConnection } from '../model/serverConnection'
 import type { ConnectionNode } from '../views/nodes/connectionNode';
 import { ask, pickConnection, validateFile } from './prompts';
 
-type TlsChoice = 'none' | 'tls' | 'mtls';
+type TlsChoice = 'none' | 'tls' | 'mtls' | 'tls-unverified';
 
 /** The Add / Edit flow: one input per step; Escape anywhere cancels without saving. */
 async function connectionWizard(manager: ConnectionManager, existing?: ConnectionConfig): Promise<void> {
@@ -23,12 +23,19 @@ async function connectionWizard(manager: ConnectionManager, existing?: Connectio
   const port = await ask({ title: title(3), prompt: 'Port', value: String(existing?.port ?? 7401), validateInput: validatePort });
   if (port === undefined) return;
 
-  const currentTls: TlsChoice = existing?.tls?.enabled ? (existing.tls.certFile ? 'mtls' : 'tls') : 'none';
+  const currentTls: TlsChoice = !existing?.tls?.enabled
+    ? 'none'
+    : existing.tls.certFile
+      ? 'mtls'
+      : existing.tls.rejectUnauthorized === false
+        ? 'tls-unverified'
+        : 'tls';
   const tlsPick = await vscode.window.showQuickPick(
     [
       { label: 'No TLS', description: 'plain TCP', value: 'none' as TlsChoice },
       { label: 'TLS', description: 'verify the server certificate', value: 'tls' as TlsChoice },
       { label: 'Mutual TLS', description: 'TLS plus a client certificate', value: 'mtls' as TlsChoice },
+      { label: '$(warning) TLS without verifying the certificate', description: 'only for a test server with a self-signed certificate', value: 'tls-unverified' as TlsChoice },
     ].map((i) => ({ ...i, picked: i.value === currentTls })),
     { title: title(4), placeHolder: 'Transport security', ignoreFocusOut: true },
   );
@@ -37,8 +44,11 @@ async function connectionWizard(manager: ConnectionManager, existing?: Connectio
   if (tlsPick.value !== 'none') {
     const caFile = await ask({ title: title(4), prompt: 'CA certificate file (PEM), or empty to use the system CAs', value: existing?.tls?.caFile ?? '', validateInput: (v) => validateFile(v, true) });
     if (caFile === undefined) return;
-    tls = { enabled: true, rejectUnauthorized: existing?.tls?.rejectUnauthorized ?? true };
+    // Verification stays on unless the user picked the unverified option (or had it off for mutual TLS).
+    const unverified = tlsPick.value === 'tls-unverified' || (tlsPick.value === 'mtls' && existing?.tls?.rejectUnauthorized === false);
+    tls = { enabled: true, rejectUnauthorized: !unverified };
     if (caFile.trim()) tls.caFile = caFile.trim();
+    if (!tls.rejectUnauthorized) void vscode.window.showWarningMessage(`'${name.trim()}' will not verify the server's certificate: anyone between you and the server could read and change the traffic.`);
     if (tlsPick.value === 'mtls') {
       const certFile = await ask({ title: title(4), prompt: 'Client certificate file (PEM)', value: existing?.tls?.certFile ?? '', validateInput: (v) => validateFile(v, false) });
       if (certFile === undefined) return;
@@ -71,7 +81,9 @@ async function connectionWizard(manager: ConnectionManager, existing?: Connectio
   if (tls) config.tls = tls;
   if (existing?.wireMode) config.wireMode = existing.wireMode;
   if (ro.value) config.readOnly = true;
-  const tokenToStore = existing ? (token === '' ? undefined : token === '-' ? '' : token) : token || undefined;
+  // Pasted tokens often carry a trailing newline or space; the server would refuse them.
+  const typed = token.trim();
+  const tokenToStore = existing ? (typed === '' ? undefined : typed === '-' ? '' : typed) : typed || undefined;
   await manager.store.save(config, tokenToStore, existing?.name);
   // A new token alone changes no setting: reconnect so it is used (a fixed wrong token recovers at once).
   if (existing && tokenToStore !== undefined) void manager.get(config.name)?.reconnect();

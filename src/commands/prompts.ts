@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import * as vscode from 'vscode';
+import { resolveUserPath } from '../model/connectionConfig';
 import type { ConnectionManager } from '../model/connectionManager';
 import type { ServerConnection } from '../model/serverConnection';
 
@@ -9,8 +10,9 @@ export async function ask(options: vscode.InputBoxOptions): Promise<string | und
 }
 
 export function validateFile(path: string, optional: boolean): string | undefined {
-  const p = path.trim();
-  if (!p) return optional ? undefined : 'Enter a file path.';
+  if (!path.trim()) return optional ? undefined : 'Enter a file path.';
+  const p = resolveUserPath(path);
+  if (!p) return 'Enter an absolute path, or one starting with ~/.';
   if (!existsSync(p)) return `No file at ${p}.`;
   if (!statSync(p).isFile()) return `${p} is not a file.`;
   return undefined;

@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { RcpClientOptions, TlsOptions } from '../rcp';
-import type { ConnectionConfig } from './connectionConfig';
+import { resolveUserPath, type ConnectionConfig } from './connectionConfig';
 
 async function readPem(file: string | undefined, what: string): Promise<Buffer | undefined> {
   if (!file) return undefined;
+  const path = resolveUserPath(file);
+  if (!path) throw new Error(`The TLS ${what} file must be an absolute path or start with ~/ (got ${file}).`);
   try {
-    return await readFile(file);
+    return await readFile(path);
   } catch (err) {
     throw new Error(`Cannot read the TLS ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }

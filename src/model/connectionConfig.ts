@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 /** A configured connection as stored in the `rstmdb.connections` setting (never holds the token). */
 export interface ConnectionConfig {
   name: string;
@@ -19,7 +21,7 @@ export interface ConnectionConfig {
 export function validateName(name: string, taken: string[]): string | undefined {
   const n = name.trim();
   if (!n) return 'Give the connection a name.';
-  if (n.length > 64) return 'Keep the name under 64 characters.';
+  if (n.length > 64) return 'Keep the name to 64 characters at most.';
   if (taken.includes(n)) return `A connection named '${n}' already exists.`;
   return undefined;
 }
@@ -28,6 +30,7 @@ export function validateHost(host: string): string | undefined {
   const h = host.trim();
   if (!h) return 'Enter a host name or IP address.';
   if (/\s|\/|:\/\//.test(h)) return 'Enter just the host (no scheme, path or spaces), e.g. 127.0.0.1 or db.internal.';
+  if (/^[^:]+:\d*$/.test(h)) return 'Enter just the host here; the port comes in the next step.';
   return undefined;
 }
 
@@ -71,4 +74,11 @@ export function parseConnections(raw: unknown): { connections: ConnectionConfig[
 
 export function describeEndpoint(c: ConnectionConfig): string {
   return `${c.tls?.enabled ? 'tls' : 'tcp'}://${c.host}:${c.port}`;
+}
+
+/** A path from settings or a prompt: `~` is the home folder; anything else must be absolute. */
+export function resolveUserPath(path: string): string | undefined {
+  const p = path.trim();
+  const expanded = p === '~' ? homedir() : p.startsWith('~/') ? join(homedir(), p.slice(2)) : p;
+  return isAbsolute(expanded) ? expanded : undefined;
 }
