@@ -27,6 +27,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
   const store = new ConnectionStore(context.secrets);
   const manager = new ConnectionManager(store, log);
   const explorer = new ExplorerProvider(manager);
+  const instanceDocuments = new InstanceDocumentProvider(manager);
   const view = vscode.window.createTreeView('rstmdb.connections', { treeDataProvider: explorer, showCollapseAll: true });
   // Expanding a connection connects it, as in other database explorers.
   const onExpand = view.onDidExpandElement((e) => {
@@ -49,9 +50,10 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
     view,
     onExpand,
     new ConnectionStatusBar(manager),
-    vscode.workspace.registerTextDocumentContentProvider(INSTANCE_SCHEME, new InstanceDocumentProvider(manager)),
+    instanceDocuments,
+    vscode.workspace.registerTextDocumentContentProvider(INSTANCE_SCHEME, instanceDocuments),
     ...registerConnectionCommands(manager, log),
-    ...registerInstanceCommands(manager, explorer, view),
+    ...registerInstanceCommands(manager, explorer, view, instanceDocuments),
   );
   const activatedInMs = Date.now() - started;
   // Which CRC32C runs says whether the native module loaded on this platform (the fallback is slower, not wrong).

@@ -10,7 +10,7 @@ import { MachineNode } from '../views/nodes/machineNode';
 import type { ExplorerNode } from '../views/nodes/node';
 import { StateNode } from '../views/nodes/stateNode';
 import { VersionNode } from '../views/nodes/versionNode';
-import { INSTANCE_SCHEME, instanceUri } from '../views/instanceDocument';
+import { INSTANCE_SCHEME, instanceUri, type InstanceDocumentProvider } from '../views/instanceDocument';
 import { ask, pickConnection, refuseIfReadOnly, validateJsonObject } from './prompts';
 
 function connectionOf(node: ExplorerNode | undefined): ServerConnection | undefined {
@@ -100,7 +100,12 @@ async function applyEvent(manager: ConnectionManager, arg: unknown, again?: Appl
   }
 }
 
-export function registerInstanceCommands(manager: ConnectionManager, explorer: ExplorerProvider, view: vscode.TreeView<ExplorerNode>): vscode.Disposable[] {
+export function registerInstanceCommands(
+  manager: ConnectionManager,
+  explorer: ExplorerProvider,
+  view: vscode.TreeView<ExplorerNode>,
+  instanceDocuments: InstanceDocumentProvider,
+): vscode.Disposable[] {
   const reveal = async (conn: ServerConnection, id: string) => {
     const client = await conn.ensureClient();
     const inst = await client.getInstance({ instance_id: id });
@@ -143,7 +148,10 @@ export function registerInstanceCommands(manager: ConnectionManager, explorer: E
     vscode.commands.registerCommand('rstmdb.openInstance', async (arg?: unknown) => {
       const target = await targetInstance(manager, arg, 'Open Instance');
       if (!target) return;
-      const doc = await vscode.workspace.openTextDocument(instanceUri(target.conn.name, target.id));
+      const uri = instanceUri(target.conn.name, target.id);
+      // Already open: show it as the server has it now.
+      if (vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString())) instanceDocuments.refresh(uri);
+      const doc = await vscode.workspace.openTextDocument(uri);
       await vscode.languages.setTextDocumentLanguage(doc, 'json');
       await vscode.window.showTextDocument(doc, { preview: true });
     }),

@@ -17,6 +17,9 @@ export class ConnectionManager implements vscode.Disposable {
   readonly onDidChangeConnections = this.listChanged.event;
   private readonly statusChanged = new vscode.EventEmitter<ServerConnection>();
   readonly onDidChangeStatus = this.statusChanged.event;
+  private readonly instanceChanged = new vscode.EventEmitter<{ connection: string; instanceId: string }>();
+  /** An instance moved (live event) or was deleted (WAL), on any connection. */
+  readonly onDidChangeInstance = this.instanceChanged.event;
   private readonly activeChanged = new vscode.EventEmitter<void>();
   readonly onDidChangeActive = this.activeChanged.event;
 
@@ -58,6 +61,8 @@ export class ConnectionManager implements vscode.Disposable {
     this.connections.set(config.name, conn);
     this.perConnection.set(config.name, [
       conn,
+      conn.onDidReceiveEvent((e) => this.instanceChanged.fire({ connection: conn.name, instanceId: e.instance_id })),
+      conn.onDidReadWal((w) => w.kind === 'deleted' && this.instanceChanged.fire({ connection: conn.name, instanceId: w.instanceId })),
       conn.onDidChangeStatus((c) => {
         if (c.status === 'ready' && !this.activeName) this.setActive(c.name);
         this.statusChanged.fire(c);
@@ -100,6 +105,7 @@ export class ConnectionManager implements vscode.Disposable {
     for (const d of this.disposables) d.dispose();
     this.listChanged.dispose();
     this.statusChanged.dispose();
+    this.instanceChanged.dispose();
     this.activeChanged.dispose();
   }
 }

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { ConnectionManager } from '../model/connectionManager';
+import { Coalescer } from '../model/coalescer';
 import { describeError } from '../model/serverConnection';
 
 export const INSTANCE_SCHEME = 'rstmdb-instance';
@@ -8,9 +9,33 @@ export function instanceUri(connection: string, id: string): vscode.Uri {
   return vscode.Uri.from({ scheme: INSTANCE_SCHEME, path: `/${encodeURIComponent(connection)}/${encodeURIComponent(id)}.json` });
 }
 
-/** Read-only JSON view of GET_INSTANCE, re-read each time the document is opened. */
-export class InstanceDocumentProvider implements vscode.TextDocumentContentProvider {
-  constructor(private readonly manager: ConnectionManager) {}
+/** Read-only JSON view of GET_INSTANCE, re-read when the instance moves or is deleted while it is open. */
+export class InstanceDocumentProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+  /** A burst of events for one instance becomes one re-read. */
+  private readonly rereads = new Coalescer<string>(200, (uris) => {
+    for (const u of uris) this.changed.fire(vscode.Uri.parse(u));
+  });
+  private readonly subscription: vscode.Disposable;
+
+  constructor(private readonly manager: ConnectionManager) {
+    this.subscription = manager.onDidChangeInstance(({ connection, instanceId }) => {
+      const uri = instanceUri(connection, instanceId).toString();
+      if (vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri)) this.rereads.add(uri);
+    });
+  }
+
+  /** Re-read an open document now (Open Instance on one already open). */
+  refresh(uri: vscode.Uri): void {
+    this.changed.fire(uri);
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.rereads.dispose();
+    this.changed.dispose();
+  }
 
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const [, connName, file] = uri.path.split('/');

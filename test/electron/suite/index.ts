@@ -45,6 +45,23 @@ const cases: Case[] = [
     },
   ],
   [
+    'an open instance document follows the instance when it moves',
+    async (api) => {
+      const { instanceUri } = await import('../../../src/views/instanceDocument');
+      const conn = api.manager.get('Suite server')!;
+      const client = await conn.ensureClient();
+      const { instances } = await client.listInstances({ machine: 'order', state: 'created', limit: 1 });
+      const id = instances[0].id;
+      const doc = await vscode.workspace.openTextDocument(instanceUri('Suite server', id));
+      assert.match(doc.getText(), /"state": "created"/);
+      await client.applyEvent({ instance_id: id, event: 'cancel', payload: { reason: 'suite' } });
+      const deadline = Date.now() + 5000;
+      while (!/"state": "cancelled"/.test(doc.getText()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.match(doc.getText(), /"state": "cancelled"/);
+      assert.match(doc.getText(), /"reason": "suite"/);
+    },
+  ],
+  [
     'Disconnect while a connect is under way wins: no client is left behind and the status stays disconnected',
     async (api) => {
       const conn = api.manager.get('Suite server')!;
