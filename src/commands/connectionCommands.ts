@@ -108,7 +108,7 @@ async function testConnection(manager: ConnectionManager, conn: ServerConnection
     let client: RcpClient | undefined;
     try {
       client = await RcpClient.connect(
-        await clientOptionsFor(c, await manager.store.token(c.name), { clientName: 'rstmdb-vscode-test', connectTimeoutMs: 5000, requestTimeoutMs: 5000 }),
+        await clientOptionsFor(c, await manager.store.token(c.name), { clientName: 'rstmdb-vscode-test', connectTimeoutMs: manager.requestTimeoutMs(), requestTimeoutMs: manager.requestTimeoutMs() }),
       );
       const connectMs = Date.now() - started;
       const pingStart = process.hrtime.bigint();

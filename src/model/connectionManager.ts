@@ -31,13 +31,24 @@ export class ConnectionManager implements vscode.Disposable {
     this.sync();
   }
 
-  private requestTimeoutMs(): number {
+  /** Problems last reported, so the same broken entry is not announced on every settings change. */
+  private reportedProblems = '';
+
+  requestTimeoutMs(): number {
     return vscode.workspace.getConfiguration('rstmdb').get<number>('requestTimeoutMs') ?? 15_000;
   }
 
   private sync(): void {
     const { connections, problems } = this.store.read();
     for (const p of problems) this.log.warn(`settings: ${p}`);
+    const summary = problems.join('\n');
+    if (summary && summary !== this.reportedProblems) {
+      const open = 'Open Settings';
+      void vscode.window
+        .showWarningMessage(`Skipped in settings — ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more; see the rstmdb log)` : ''}.`, open)
+        .then((pick) => pick === open && vscode.commands.executeCommand('workbench.action.openSettingsJson'));
+    }
+    this.reportedProblems = summary;
     const wanted = new Map(connections.map((c) => [c.name, c]));
     for (const [name, conn] of this.connections) {
       const next = wanted.get(name);

@@ -7,7 +7,7 @@
  * extension and a "Local demo" connection configured, and prints the URL.
  * Ctrl+C stops everything it started.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { RcpClient } from '../../src/rcp';
@@ -32,7 +32,7 @@ function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
 async function main(): Promise<void> {
   const host = arg('--host') ?? '127.0.0.1';
   console.log('rstmdb demo: preparing (the first run installs code-server and Chromium; later runs start in seconds)…');
-  const pieces = ensureVsCode();
+  const pieces = ensureVsCode({ browser: false });
   const vsix = ensurePackaged();
 
   const wantedRcp = Number(arg('--rcp-port') ?? 7401);
@@ -45,8 +45,11 @@ async function main(): Promise<void> {
     { 'workbench.startupEditor': 'readme', 'rstmdb.connections': [{ name: 'Local demo', host: '127.0.0.1', port: emu.port }] },
     '# rstmdb demo\n\nOpen the rstmdb view in the activity bar (the state-machine icon) and expand "Local demo".\n',
   );
-  const install = spawn(pieces.node24, [pieces.codeServer, '--extensions-dir', ext, '--user-data-dir', udd, '--install-extension', vsix, '--force'], { stdio: 'ignore' });
-  await new Promise((r) => install.once('exit', r));
+  const install = spawnSync(pieces.node24, [pieces.codeServer, '--extensions-dir', ext, '--user-data-dir', udd, '--install-extension', vsix, '--force'], { encoding: 'utf8' });
+  if (install.status !== 0) {
+    await emu.stop();
+    throw new Error(`installing the extension into code-server failed:\n${install.stdout}\n${install.stderr}`);
+  }
 
   const wantedUi = Number(arg('--port') ?? 8080);
   const uiPort = (await portFree(wantedUi, host)) ? wantedUi : await freePort();

@@ -31,8 +31,8 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, 
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
 }
 
-function ensureApt(): void {
-  const missing = APT_PACKAGES.filter((p) => spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' }).stdout?.includes('install ok installed') !== true);
+function ensureApt(packages: string[]): void {
+  const missing = packages.filter((p) => spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' }).stdout?.includes('install ok installed') !== true);
   if (missing.length === 0) return;
   if (process.getuid && process.getuid() !== 0) {
     throw new Error(`missing Debian packages ${missing.join(' ')}: install them with apt-get (as root)`);
@@ -64,8 +64,9 @@ function ensureNpmPackage(dir: string, spec: string, marker: string, env: NodeJS
   writeFileSync(join(dir, marker), new Date().toISOString());
 }
 
-export function ensureVsCode(): VsCodePieces {
-  ensureApt();
+/** `browser: false` (the demo: you bring your own browser) skips Chromium. */
+export function ensureVsCode(opts: { browser?: boolean } = {}): VsCodePieces {
+  ensureApt(opts.browser === false ? APT_PACKAGES.filter((p) => p !== 'chromium') : APT_PACKAGES);
   const nodeDir = join(cacheDir, 'node24');
   ensureNpmPackage(nodeDir, `node@${NODE24_VERSION}`, '.complete', cleanNpmEnv());
   const node24Bin = join(nodeDir, 'node_modules', 'node', 'bin');
@@ -82,7 +83,7 @@ export function ensureVsCode(): VsCodePieces {
   );
   const codeServer = join(csDir, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
   if (!existsSync(codeServer)) throw new Error(`code-server is not where expected: ${codeServer}`);
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}`);
+  if (opts.browser !== false && !existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}`);
   return { node24, codeServer, chromium: CHROMIUM };
 }
 
