@@ -115,7 +115,7 @@ describe('adding connections in a real VS Code', () => {
       const client = await RcpClient.connect({ host: emu.host, port: emu.port, token: TOKEN });
       try {
         await client.createInstance({ machine: 'order', version: 1, instance_id: 'e2e-order', initial_ctx: { customer: 'ada' } });
-        await vs.page.keyboard.press('Escape');
+        await vs.runCommand('Notifications: Clear All Notifications');
         await vs.runCommand('rstmdb: Apply Event…');
         await vs.answer('e2e-order');
         const pay = vs.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'pay' }).first();
