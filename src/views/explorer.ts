@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { Coalescer } from '../model/coalescer';
 import type { ConnectionManager } from '../model/connectionManager';
 import type { ServerConnection, WalChange } from '../model/serverConnection';
-import type { GetInstanceResult, RcpEvent } from '../rcp/types';
+import type { GetInstanceResult, InstanceSummary, RcpEvent } from '../rcp/types';
 import { ConnectionNode } from './nodes/connectionNode';
 import type { InstanceNode } from './nodes/instanceNode';
 import type { ExplorerContext, ExplorerNode } from './nodes/node';
@@ -93,7 +93,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
     this.noteFeedOffset(root, e.instance_id, e.wal_offset);
     const machine = root.machine(e.machine);
     if (!machine) return;
-    let moved: import('../rcp/types').InstanceSummary | undefined;
+    let moved: InstanceSummary | undefined;
     // Counts are per machine and state, so every version's row for the state changes.
     for (const version of machine.versionNodes.values()) {
       const from = version.states.get(e.from_state);
@@ -263,7 +263,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
   }
 
   /** An instance was created (by this window, or seen in the WAL; told twice, it is counted once). */
-  instanceCreated(conn: ServerConnection, summary: import('../rcp/types').InstanceSummary): void {
+  instanceCreated(conn: ServerConnection, summary: InstanceSummary): void {
     const root = this.roots.get(conn.name);
     const machine = root?.machine(summary.machine);
     if (!root || !machine) return;
