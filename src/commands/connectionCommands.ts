@@ -7,7 +7,7 @@ import { describeError, type ServerConnection } from '../model/serverConnection'
 import type { ConnectionNode } from '../views/nodes/connectionNode';
 import { ask, pickConnection, validateFile } from './prompts';
 
-type TlsChoice = 'none' | 'tls' | 'mtls' | 'tls-unverified';
+type TlsChoice = 'none' | 'tls' | 'mtls' | 'tls-unverified' | 'mtls-unverified';
 
 /** The Add / Edit flow: one input per step; Escape anywhere cancels without saving. */
 async function connectionWizard(manager: ConnectionManager, existing?: ConnectionConfig): Promise<void> {
@@ -23,19 +23,19 @@ async function connectionWizard(manager: ConnectionManager, existing?: Connectio
   const port = await ask({ title: title(3), prompt: 'Port', value: String(existing?.port ?? 7401), validateInput: validatePort });
   if (port === undefined) return;
 
+  const unverifiedNow = existing?.tls?.rejectUnauthorized === false;
   const currentTls: TlsChoice = !existing?.tls?.enabled
     ? 'none'
     : existing.tls.certFile
-      ? 'mtls'
-      : existing.tls.rejectUnauthorized === false
-        ? 'tls-unverified'
-        : 'tls';
+      ? unverifiedNow ? 'mtls-unverified' : 'mtls'
+      : unverifiedNow ? 'tls-unverified' : 'tls';
   const tlsPick = await vscode.window.showQuickPick(
     [
       { label: 'No TLS', description: 'plain TCP', value: 'none' as TlsChoice },
       { label: 'TLS', description: 'verify the server certificate', value: 'tls' as TlsChoice },
       { label: 'Mutual TLS', description: 'TLS plus a client certificate', value: 'mtls' as TlsChoice },
       { label: '$(warning) TLS without verifying the certificate', description: 'only for a test server with a self-signed certificate', value: 'tls-unverified' as TlsChoice },
+      { label: '$(warning) Mutual TLS without verifying the certificate', description: 'only for a test server', value: 'mtls-unverified' as TlsChoice },
     ].map((i) => ({ ...i, picked: i.value === currentTls })),
     { title: title(4), placeHolder: 'Transport security', ignoreFocusOut: true },
   );
@@ -44,12 +44,11 @@ async function connectionWizard(manager: ConnectionManager, existing?: Connectio
   if (tlsPick.value !== 'none') {
     const caFile = await ask({ title: title(4), prompt: 'CA certificate file (PEM), or empty to use the system CAs', value: existing?.tls?.caFile ?? '', validateInput: (v) => validateFile(v, true) });
     if (caFile === undefined) return;
-    // Verification stays on unless the user picked the unverified option (or had it off for mutual TLS).
-    const unverified = tlsPick.value === 'tls-unverified' || (tlsPick.value === 'mtls' && existing?.tls?.rejectUnauthorized === false);
+    // Verification is on unless the user picked one of the unverified options.
+    const unverified = tlsPick.value === 'tls-unverified' || tlsPick.value === 'mtls-unverified';
     tls = { enabled: true, rejectUnauthorized: !unverified };
     if (caFile.trim()) tls.caFile = caFile.trim();
-    if (!tls.rejectUnauthorized) void vscode.window.showWarningMessage(`'${name.trim()}' will not verify the server's certificate: anyone between you and the server could read and change the traffic.`);
-    if (tlsPick.value === 'mtls') {
+    if (tlsPick.value === 'mtls' || tlsPick.value === 'mtls-unverified') {
       const certFile = await ask({ title: title(4), prompt: 'Client certificate file (PEM)', value: existing?.tls?.certFile ?? '', validateInput: (v) => validateFile(v, false) });
       if (certFile === undefined) return;
       const keyFile = await ask({ title: title(4), prompt: 'Client key file (PEM)', value: existing?.tls?.keyFile ?? '', validateInput: (v) => validateFile(v, false) });
@@ -86,7 +85,11 @@ async function connectionWizard(manager: ConnectionManager, existing?: Connectio
   const tokenToStore = existing ? (typed === '' ? undefined : typed === '-' ? '' : typed) : typed || undefined;
   await manager.store.save(config, tokenToStore, existing?.name);
   // A new token alone changes no setting: reconnect so it is used (a fixed wrong token recovers at once).
-  if (existing && tokenToStore !== undefined) void manager.get(config.name)?.reconnect();
+  // Changed settings reconnect by themselves.
+  if (existing && tokenToStore !== undefined && JSON.stringify(existing) === JSON.stringify(config)) void manager.get(config.name)?.reconnect();
+  if (config.tls?.enabled && config.tls.rejectUnauthorized === false) {
+    void vscode.window.showWarningMessage(`'${config.name}' does not verify the server's certificate: anyone between you and the server could read and change the traffic.`);
+  }
 
   const connect = 'Connect';
   const test = 'Test Connection';

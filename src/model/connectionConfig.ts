@@ -30,7 +30,7 @@ export function validateHost(host: string): string | undefined {
   const h = host.trim();
   if (!h) return 'Enter a host name or IP address.';
   if (/\s|\/|:\/\//.test(h)) return 'Enter just the host (no scheme, path or spaces), e.g. 127.0.0.1 or db.internal.';
-  if (/^[^:]+:\d*$/.test(h)) return 'Enter just the host here; the port comes in the next step.';
+  if (/^[^:]+:\d*$/.test(h) || /^\[.*\](:\d*)?$/.test(h)) return 'Enter just the host here (an IPv6 address without brackets); the port comes in the next step.';
   return undefined;
 }
 

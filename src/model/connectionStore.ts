@@ -41,7 +41,7 @@ export class ConnectionStore implements vscode.Disposable {
     };
   }
 
-  private async write(list: ConnectionConfig[], target: vscode.ConfigurationTarget): Promise<void> {
+  private async write(list: ConnectionConfig[] | undefined, target: vscode.ConfigurationTarget): Promise<void> {
     await vscode.workspace.getConfiguration(SECTION).update('connections', list, target);
   }
 
@@ -66,7 +66,9 @@ export class ConnectionStore implements vscode.Disposable {
 
   async remove(name: string): Promise<void> {
     const { list, target } = this.stored();
-    await this.write(list.filter((c) => c?.name !== name), target);
+    const next = list.filter((c) => c?.name !== name);
+    // An emptied workspace list is removed, so the user-level connections show again there.
+    await this.write(next.length || target !== vscode.ConfigurationTarget.Workspace ? next : undefined, target);
     await this.secrets.delete(secretKey(name));
   }
 

@@ -14,15 +14,19 @@ export class InstanceDocumentProvider implements vscode.TextDocumentContentProvi
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
   /** A burst of events for one instance becomes one re-read. */
-  private readonly rereads = new Coalescer<string>(200, (uris) => {
-    for (const u of uris) this.changed.fire(vscode.Uri.parse(u));
+  private readonly rereads = new Coalescer<string>(200, (keys) => {
+    for (const key of keys) {
+      const [connection, uri] = key.split('\u0000');
+      // A re-read connects if needed: only for connections still up.
+      if (this.manager.get(connection)?.isReady) this.changed.fire(vscode.Uri.parse(uri));
+    }
   });
   private readonly subscription: vscode.Disposable;
 
   constructor(private readonly manager: ConnectionManager) {
     this.subscription = manager.onDidChangeInstance(({ connection, instanceId }) => {
       const uri = instanceUri(connection, instanceId).toString();
-      if (vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri)) this.rereads.add(uri);
+      if (vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri)) this.rereads.add(`${connection}\u0000${uri}`);
     });
   }
 

@@ -22,6 +22,7 @@ test('connection settings edited by hand: bad entries are reported, good ones ke
 test('a host typed with its port is caught, with a hint where the port goes; IPv6 addresses are fine', () => {
   assert.match(validateHost('db.internal:7401') ?? '', /port comes in the next step/);
   assert.equal(validateHost('::1'), undefined);
+  assert.match(validateHost('[::1]:7401') ?? '', /without brackets/);
   assert.equal(validateHost('db.internal'), undefined);
 });
 

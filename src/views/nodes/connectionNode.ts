@@ -25,6 +25,8 @@ export class ConnectionNode extends ExplorerNode {
    * undoes Disconnect nor retries a failing server in a loop.
    */
   private connectOnExpand = true;
+  /** Bumped by reset(), so a machine list asked for before it is dropped. */
+  private epoch = 0;
 
   constructor(
     readonly connection: ServerConnection,
@@ -65,9 +67,12 @@ export class ConnectionNode extends ExplorerNode {
       return [new MessageNode(this, text, failed ? 'error' : 'info', { command: 'rstmdb.connect', title: 'Connect', arguments: [this] }, failed ? `${text}\n\nClick to try again.` : undefined)];
     }
     if (!this.loaded) {
+      const epoch = this.epoch;
       try {
         const client = await conn.ensureClient();
         const list = await client.listMachines();
+        // Reset meanwhile (disconnected, edited): this answer belongs to what is gone.
+        if (epoch !== this.epoch) return this.getChildren();
         const seen = new Set<string>();
         for (const m of list.items) {
           seen.add(m.machine);
@@ -79,11 +84,14 @@ export class ConnectionNode extends ExplorerNode {
         this.loaded = true;
         this.error = undefined;
       } catch (err) {
+        if (epoch !== this.epoch) return this.getChildren();
         this.error = describeError(err);
       }
     }
     if (this.error) {
-      return [new MessageNode(this, this.error, 'error', { command: 'rstmdb.connect', title: 'Retry', arguments: [this] }, `${this.error}\n\nClick to try again.`)];
+      // Connected but the list failed: retrying means reading it again, not connecting.
+      const retry = conn.isReady ? 'rstmdb.refresh' : 'rstmdb.connect';
+      return [new MessageNode(this, this.error, 'error', { command: retry, title: 'Retry', arguments: [this] }, `${this.error}\n\nClick to try again.`)];
     }
     if (this.machines.size === 0) return [new MessageNode(this, 'No machines on this server yet')];
     return [...this.machines.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -132,6 +140,7 @@ export class ConnectionNode extends ExplorerNode {
 
   /** Forget everything loaded; the next expansion fetches again. */
   reset(): void {
+    this.epoch++;
     this.loaded = false;
     this.error = undefined;
     for (const m of this.machines.values()) for (const v of m.versionNodes.values()) v.reset();

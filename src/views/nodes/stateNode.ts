@@ -191,7 +191,8 @@ export class StateNode extends ExplorerNode {
     const conn = this.parent.parent.parent.connection;
     for (let attempt = 0; ; attempt++) {
       await conn.catchUp();
-      if (this.liveChanges === movesThen || attempt === 3) return total;
+      // Disconnected meanwhile: keep what was read rather than connect again.
+      if (this.liveChanges === movesThen || attempt === 3 || !conn.isReady) return total;
       const client = await conn.ensureClient();
       await conn.catchUp();
       movesThen = this.liveChanges;
