@@ -12,6 +12,7 @@ import type { InstanceSummary } from '../rcp/types';
 export type WalChange =
   | { kind: 'created'; summary: InstanceSummary }
   | { kind: 'deleted'; instanceId: string }
+  | { kind: 'applied'; instanceId: string; event: string; fromState: string; toState: string; walOffset: number }
   | { kind: 'machine'; machine: string; version: number }
   | { kind: 'skipped' };
 
@@ -181,6 +182,7 @@ export class ServerConnection implements vscode.Disposable {
           fire({ kind: 'created', summary: { id: e.instance_id, machine: e.machine, version: e.version, state: e.state, created_at: now, updated_at: now, last_wal_offset: e.wal_offset } });
         },
         deleted: (instanceId) => fire({ kind: 'deleted', instanceId }),
+        applied: (e) => fire({ kind: 'applied', instanceId: e.instance_id, event: e.event, fromState: e.from_state, toState: e.to_state, walOffset: e.wal_offset }),
         machinePut: (machine, version) => fire({ kind: 'machine', machine, version }),
         skipped: () => fire({ kind: 'skipped' }),
         failed: (err) => this.log.warn(`[${this.name}] reading the WAL for creates and deletes failed: ${describeError(err)}`),

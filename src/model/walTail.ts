@@ -5,6 +5,8 @@ import type { WalEntry } from '../rcp/types';
 export interface WalTailListener {
   created(e: { instance_id: string; machine: string; version: number; state: string; wal_offset: number }): void;
   deleted(instanceId: string): void;
+  /** A transition, as the WAL has it (a subscription may have lost it: the server drops events for slow readers). */
+  applied(e: { instance_id: string; event: string; from_state: string; to_state: string; wal_offset: number }): void;
   machinePut(machine: string, version: number): void;
   /** The tail fell too far behind and skipped ahead: what was counted may be off. */
   skipped(): void;
@@ -23,6 +25,7 @@ const PAGE = 1000;
  * Follows the WAL for creates, deletes and machine versions: the server sends
  * events only for transitions, so without this a tree would not see an
  * instance created by the application under development until a refresh.
+ * Transitions are reported too, so a view can notice one its subscription lost.
  * Polls (one small WAL_READ a second when nothing happens), only while the
  * client is ready and the tail is active, and never two polls at once.
  */
@@ -112,6 +115,8 @@ export class WalTail {
       this.listener.created({ instance_id: e.instance_id, machine: e.machine, version: e.version, state: e.initial_state, wal_offset: offset });
     } else if (e.type === 'delete_instance') {
       this.listener.deleted(e.instance_id);
+    } else if (e.type === 'apply_event') {
+      this.listener.applied({ instance_id: e.instance_id, event: e.event, from_state: e.from_state, to_state: e.to_state, wal_offset: offset });
     } else if (e.type === 'put_machine') {
       this.listener.machinePut(e.machine, e.version);
     }

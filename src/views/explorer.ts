@@ -83,13 +83,19 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
 
   /** After a reconnect, what is shown is fetched again. */
   private resync(node: ConnectionNode): void {
-    this.feedOffsets.delete(node.connection.name);
+    // feedOffsets stay: what they record is in what is re-read, and must not be applied again.
     node.reset();
     this.fire([node]);
   }
 
   private onEvent(root: ConnectionNode, e: RcpEvent): void {
     this.eventsSeen++;
+    this.applyTransition(root, e);
+  }
+
+  private applyTransition(root: ConnectionNode, e: RcpEvent): void {
+    // Already applied (the WAL tail got there first) or superseded by a newer event for the instance.
+    if ((this.lastOffset(root, e.instance_id) ?? -1) >= e.wal_offset) return;
     this.noteFeedOffset(root, e.instance_id, e.wal_offset);
     const machine = root.machine(e.machine);
     if (!machine) return;
@@ -141,10 +147,15 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
   }
 
   /**
-   * The newest feed event seen per instance (bounded), so a create read from the
-   * WAL after the instance's first move is recognised as late.
+   * The newest transition applied per instance (bounded), from the feed or the
+   * WAL, so each is applied once, an older one never undoes a newer one, and a
+   * create read from the WAL after the instance's first move is recognised as late.
    */
   private readonly feedOffsets = new Map<string, Map<string, number>>();
+
+  private lastOffset(root: ConnectionNode, instanceId: string): number | undefined {
+    return this.feedOffsets.get(root.connection.name)?.get(instanceId);
+  }
 
   private noteFeedOffset(root: ConnectionNode, instanceId: string, offset: number): void {
     let seen = this.feedOffsets.get(root.connection.name);
@@ -168,6 +179,29 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
         state?.arrivedAndLeft();
         if (state) this.redraw.add(state);
         if ((root.machine(s.machine)?.versionNodes.size ?? 0) > 1) this.recount.add(root);
+        break;
+      }
+      case 'applied': {
+        if ((this.lastOffset(root, change.instanceId) ?? -1) >= change.walOffset) break;
+        // The subscription has not delivered this transition (it lost it, or is slow): apply it from the WAL.
+        const row = root.statesShowing(change.instanceId).map((st) => st.find(change.instanceId)).find((n) => n !== undefined);
+        if (!row) {
+          this.noteFeedOffset(root, change.instanceId, change.walOffset);
+          this.recount.add(root);
+          break;
+        }
+        this.applyTransition(root, {
+          type: 'event',
+          subscription_id: '',
+          instance_id: change.instanceId,
+          machine: row.summary.machine,
+          version: row.summary.version,
+          event: change.event,
+          from_state: change.fromState,
+          to_state: change.toState,
+          payload: {},
+          wal_offset: change.walOffset,
+        });
         break;
       }
       case 'deleted':

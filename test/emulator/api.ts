@@ -21,8 +21,12 @@ export interface EmulatorOptions {
   stateDir?: string;
   /** Sample data to load on a fresh state dir: 'demo' = three machines, ~1000 instances. */
   seed?: 'none' | 'demo';
-  /** Test-only misbehaviour, e.g. 'never-respond' answers nothing after HELLO. */
-  fault?: 'never-respond';
+  /**
+   * Test-only misbehaviour: 'never-respond' answers nothing after HELLO;
+   * 'lose-events-for:NAME' drops every event for sessions whose HELLO client_name
+   * is NAME, as the server does (silently) for a subscriber that cannot keep up.
+   */
+  fault?: 'never-respond' | `lose-events-for:${string}`;
   /** Close connections idle this long (the server's default is 300 s). */
   idleTimeoutMs?: number;
   /** Forward the emulator's stderr to ours. */

@@ -1,7 +1,7 @@
 /**
  * The emulator as a process:
  *   node out/test/emulator/main.js [--port N] [--host H] [--token T] [--tls-cert F --tls-key F [--tls-ca F]]
- *     [--state-dir D] [--seed demo|none] [--fault never-respond] [--idle-timeout-ms N]
+ *     [--state-dir D] [--seed demo|none] [--fault never-respond|lose-events-for:NAME] [--idle-timeout-ms N]
  * Prints one line `{"listening":PORT}` on stdout when ready; logs go to stderr.
  */
 import { readFileSync } from 'node:fs';
@@ -44,8 +44,8 @@ async function main(): Promise<void> {
   if (args.get('token')) options.token = args.get('token');
   const fault = args.get('fault');
   if (fault) {
-    if (fault !== 'never-respond') throw new Error(`unknown fault '${fault}'`);
-    options.fault = fault;
+    if (fault !== 'never-respond' && !fault.startsWith('lose-events-for:')) throw new Error(`unknown fault '${fault}'`);
+    options.fault = fault as ServerOptions['fault'];
   }
   options.idleTimeoutMs = Number(args.get('idle-timeout-ms') ?? 300_000);
   if (args.get('tls-cert')) {

@@ -13,7 +13,7 @@ const OPEN_OPS = new Set(['HELLO', 'AUTH', 'PING', 'BYE']);
 export interface ServerOptions {
   token?: string;
   tls?: { cert: string; key: string; ca?: string };
-  fault?: 'never-respond';
+  fault?: 'never-respond' | `lose-events-for:${string}`;
   idleTimeoutMs?: number;
 }
 
@@ -41,6 +41,7 @@ export const SLOW_SUBSCRIBER_BYTES = 4 * 1024 * 1024;
 class Session {
   wireMode: WireMode = 'binary_json';
   authenticated: boolean;
+  clientName: string | undefined;
   readonly subscriptions = new Map<string, Subscription>();
   private readonly decoder = new FrameDecoder();
   private corked = false;
@@ -208,6 +209,7 @@ class Session {
   }
 
   private hello(p: Params): unknown {
+    this.clientName = typeof p.client_name === 'string' ? p.client_name : undefined;
     if (p.protocol_version !== 1) {
       throw new OpError('UNSUPPORTED_PROTOCOL', `protocol version ${String(p.protocol_version)} is not supported (server speaks 1)`);
     }
@@ -232,6 +234,8 @@ class Session {
 
   deliver(e: AppliedEvent): void {
     if (this.subscriptions.size === 0 || this.socket.writableLength > SLOW_SUBSCRIBER_BYTES) return;
+    const fault = this.server.options.fault;
+    if (fault?.startsWith('lose-events-for:') && fault.slice('lose-events-for:'.length) === this.clientName) return;
     for (const sub of this.subscriptions.values()) {
       if (sub.instanceId !== undefined && sub.instanceId !== e.instance.id) continue;
       if (sub.machines && !sub.machines.includes(e.instance.machine)) continue;

@@ -11,6 +11,7 @@ function recorder() {
   const listener: WalTailListener = {
     created: (e) => seen.push(`created ${e.instance_id} ${e.machine} v${e.version} in ${e.state}`),
     deleted: (id) => seen.push(`deleted ${id}`),
+    applied: (e) => seen.push(`applied ${e.instance_id} ${e.event} ${e.from_state}→${e.to_state}`),
     machinePut: (m, v) => seen.push(`machine ${m} v${v}`),
     skipped: () => seen.push('skipped'),
     failed: (err) => seen.push(`failed ${String(err)}`),
@@ -39,7 +40,7 @@ describe('following the WAL for what no event reports', () => {
     await emu?.stop();
   });
 
-  test('instances created and deleted by another client, and a new machine version, are reported in order; transitions are not', async () => {
+  test('instances created, moved and deleted by another client, and a new machine version, are reported in WAL order', async () => {
     const { latest_offset } = await client.walStats();
     const { seen, listener } = recorder();
     const tail = new WalTail(client, latest_offset, listener, { intervalMs: 50 });
@@ -50,8 +51,8 @@ describe('following the WAL for what no event reports', () => {
       await other.applyEvent({ instance_id: 'j1', event: 'finish' });
       await other.deleteInstance({ instance_id: 'j1' });
       await other.close();
-      await until(() => seen.length >= 3, 'three reports');
-      assert.deepEqual(seen, ['machine jobs v1', 'created j1 jobs v1 in new', 'deleted j1']);
+      await until(() => seen.length >= 4, 'four reports');
+      assert.deepEqual(seen, ['machine jobs v1', 'created j1 jobs v1 in new', 'applied j1 finish new→done', 'deleted j1']);
     } finally {
       tail.dispose();
     }
