@@ -389,7 +389,7 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
         await new Promise((r) => setTimeout(r, delay).unref());
       }
     }
-    await this.fillGapUntilDone(sub, conn, liveFrom, attempt);
+    await this.fillGapUntilDone(sub, conn, liveFrom, current);
   }
 
   /**
@@ -398,8 +398,7 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
    * stay held meanwhile, so nothing is skipped. If the subscription connection
    * drops, the next 'up' starts over from `resumeFrom`.
    */
-  private async fillGapUntilDone(sub: Subscription, conn: Connection, liveFrom: number, attempt: number): Promise<void> {
-    const current = () => sub.recoveries === attempt && !sub.closed && !this.closing;
+  private async fillGapUntilDone(sub: Subscription, conn: Connection, liveFrom: number, current: () => boolean): Promise<void> {
     for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
       try {
         await this.fillGap(sub, liveFrom, current);

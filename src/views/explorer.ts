@@ -83,7 +83,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
 
   /** After a reconnect, what is shown is fetched again. */
   private resync(node: ConnectionNode): void {
-    // feedOffsets stay: what they record is in what is re-read, and must not be applied again.
+    // appliedOffsets stay: what they record is in what is re-read, and must not be applied again.
     node.reset();
     this.fire([node]);
   }
@@ -96,7 +96,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
   private applyTransition(root: ConnectionNode, e: RcpEvent): void {
     // Already applied (the WAL tail got there first) or superseded by a newer event for the instance.
     if ((this.lastOffset(root, e.instance_id) ?? -1) >= e.wal_offset) return;
-    this.noteFeedOffset(root, e.instance_id, e.wal_offset);
+    this.noteApplied(root, e.instance_id, e.wal_offset);
     const machine = root.machine(e.machine);
     if (!machine) return;
     let moved: InstanceSummary | undefined;
@@ -151,15 +151,15 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
    * WAL, so each is applied once, an older one never undoes a newer one, and a
    * create read from the WAL after the instance's first move is recognised as late.
    */
-  private readonly feedOffsets = new Map<string, Map<string, number>>();
+  private readonly appliedOffsets = new Map<string, Map<string, number>>();
 
   private lastOffset(root: ConnectionNode, instanceId: string): number | undefined {
-    return this.feedOffsets.get(root.connection.name)?.get(instanceId);
+    return this.appliedOffsets.get(root.connection.name)?.get(instanceId);
   }
 
-  private noteFeedOffset(root: ConnectionNode, instanceId: string, offset: number): void {
-    let seen = this.feedOffsets.get(root.connection.name);
-    if (!seen) this.feedOffsets.set(root.connection.name, (seen = new Map()));
+  private noteApplied(root: ConnectionNode, instanceId: string, offset: number): void {
+    let seen = this.appliedOffsets.get(root.connection.name);
+    if (!seen) this.appliedOffsets.set(root.connection.name, (seen = new Map()));
     seen.delete(instanceId);
     seen.set(instanceId, offset);
     if (seen.size > 10_000) seen.delete(seen.keys().next().value!);
@@ -169,7 +169,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
     switch (change.kind) {
       case 'created': {
         const s = change.summary;
-        const movedSince = (this.feedOffsets.get(root.connection.name)?.get(s.id) ?? -1) > s.last_wal_offset;
+        const movedSince = (this.lastOffset(root, s.id) ?? -1) > s.last_wal_offset;
         if (!movedSince) {
           this.instanceCreated(root.connection, s);
           break;
@@ -186,7 +186,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
         // The subscription has not delivered this transition (it lost it, or is slow): apply it from the WAL.
         const row = root.statesShowing(change.instanceId).map((st) => st.find(change.instanceId)).find((n) => n !== undefined);
         if (!row) {
-          this.noteFeedOffset(root, change.instanceId, change.walOffset);
+          this.noteApplied(root, change.instanceId, change.walOffset);
           this.recount.add(root);
           break;
         }

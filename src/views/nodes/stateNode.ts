@@ -193,8 +193,8 @@ export class StateNode extends ExplorerNode {
       await conn.catchUp();
       // Disconnected meanwhile: keep what was read rather than connect again.
       if (this.liveChanges === movesThen || attempt === 3 || !conn.isReady) return total;
+      // Just caught up above: the total asked now is measured against what is applied so far.
       const client = await conn.ensureClient();
-      await conn.catchUp();
       movesThen = this.liveChanges;
       total = (await client.listInstances({ machine: this.parent.parent.name, state: this.state, limit: 1 })).total;
     }
