@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Connection, ConnectionOptions, TlsOptions, TraceFn } from './connection';
 import { RcpConnectionError, RcpError } from './errors';
+import { connectionBreakingProblem, UnsendableDefinitionError } from './definition';
 import { Slot, type ReconnectOptions } from './slot';
 import { Subscription, type SubscriptionHost, type SubscriptionSpec } from './subscription';
 import type {
@@ -215,6 +216,8 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
     return this.request('INFO');
   }
   putMachine(params: PutMachineParams): Promise<PutMachineResult> {
+    const unsendable = connectionBreakingProblem(params.definition);
+    if (unsendable) return Promise.reject(new UnsendableDefinitionError(unsendable));
     return this.request('PUT_MACHINE', params as unknown as Record<string, unknown>);
   }
   getMachine(params: GetMachineParams): Promise<GetMachineResult> {
@@ -239,6 +242,10 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
     return this.request('APPLY_EVENT', params as unknown as Record<string, unknown>);
   }
   batch(params: BatchParams): Promise<BatchResult> {
+    for (const op of params.ops) {
+      const unsendable = op.op === 'PUT_MACHINE' ? connectionBreakingProblem(op.params?.definition) : undefined;
+      if (unsendable) return Promise.reject(new UnsendableDefinitionError(unsendable));
+    }
     return this.request('BATCH', params as unknown as Record<string, unknown>);
   }
   snapshotInstance(params: { instance_id: string }): Promise<SnapshotInstanceResult> {

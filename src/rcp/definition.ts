@@ -1,4 +1,4 @@
-import { parseGuard } from './guard';
+import { GuardSyntaxError, readGuard } from './guard';
 import type { MachineDefinition, Transition } from './types';
 
 export type NormalizedTransition = Transition & { from: string[] };
@@ -23,80 +23,142 @@ function isStringArray(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((s) => typeof s === 'string');
 }
 
-/** A problem the server reports under its own error code rather than BAD_REQUEST. */
+/** Something wrong with a machine definition, in words a user can act on. */
 export interface DefinitionProblem {
   message: string;
+  /**
+   * `error`: the server refuses the definition (or, for a non-ASCII guard, drops
+   * the connection), so it must not be sent. `warning`: the server accepts it,
+   * but it does not do what it seems to (a guard the server reads only in part).
+   */
+  severity: 'error' | 'warning';
   /** Two transitions share a (from-state, event) pair: the server says INTERNAL_ERROR for this one. */
   duplicateTransition?: boolean;
+  /** 0-based index of the transition concerned. */
+  transition?: number;
+  /** Where in that transition's guard string the problem is (0-based, end exclusive). */
+  guardRange?: { start: number; end: number };
 }
 
-/** Everything wrong with a machine definition, in the words a user can act on; empty when valid. */
+/**
+ * Everything wrong with a machine definition: errors the server refuses (the
+ * definition must not be sent) and warnings about what it accepts but reads
+ * differently from how it looks. Empty when there is nothing to say.
+ */
 export function definitionProblems(def: unknown): DefinitionProblem[] {
   const problems: DefinitionProblem[] = [];
-  const add = (message: string, duplicateTransition = false) =>
-    problems.push(duplicateTransition ? { message, duplicateTransition } : { message });
+  const error = (message: string, more: Partial<DefinitionProblem> = {}) => problems.push({ message, severity: 'error', ...more });
+  const warning = (message: string, more: Partial<DefinitionProblem> = {}) => problems.push({ message, severity: 'warning', ...more });
   if (def === null || typeof def !== 'object' || Array.isArray(def)) {
-    add('definition must be an object with states, initial and transitions');
+    error('definition must be an object with states, initial and transitions');
     return problems;
   }
   const d = def as Record<string, unknown>;
   if (!isStringArray(d.states) || d.states.length === 0) {
-    add('states must be a non-empty array of state names');
+    error('states must be a non-empty array of state names');
     return problems;
   }
   const states = new Set(d.states);
-  if (states.size !== d.states.length) add('states must not repeat');
-  if (typeof d.initial !== 'string') add('initial must be a state name');
-  else if (!states.has(d.initial)) add(`initial state '${d.initial}' is not among the states`);
+  // The server keeps duplicates as sent; they change nothing but are surely a slip.
+  if (states.size !== d.states.length) warning('states repeat a name');
+  if (typeof d.initial !== 'string') error('initial must be a state name');
+  else if (!states.has(d.initial)) error(`initial state '${d.initial}' is not among the states`);
   if (!Array.isArray(d.transitions)) {
-    add('transitions must be an array');
+    error('transitions must be an array');
     return problems;
   }
   const seen = new Map<string, number>();
   d.transitions.forEach((raw: unknown, i: number) => {
     const where = `transition ${i + 1}`;
-    if (raw === null || typeof raw !== 'object') {
-      add(`${where} must be an object`);
+    const at = { transition: i };
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      error(`${where} must be an object`, at);
       return;
     }
     const t = raw as Record<string, unknown>;
     const from = typeof t.from === 'string' ? [t.from] : t.from;
-    if (!isStringArray(from) || from.length === 0) add(`${where}: from must be a state name or a non-empty array of them`);
-    if (typeof t.event !== 'string' || t.event === '') add(`${where}: event must be a non-empty string`);
-    if (typeof t.to !== 'string') add(`${where}: to must be a state name`);
-    else if (!states.has(t.to)) add(`${where}: target state '${t.to}' is not among the states`);
+    if (!isStringArray(from)) error(`${where}: from must be a state name or an array of them`, at);
+    else if (from.length === 0) warning(`${where}: from is empty, so this transition never fires`, at);
+    if (typeof t.event !== 'string') error(`${where}: event must be a string`, at);
+    else if (t.event === '') warning(`${where}: event is empty, and the server refuses to apply an empty event`, at);
+    if (typeof t.to !== 'string') error(`${where}: to must be a state name`, at);
+    else if (!states.has(t.to)) error(`${where}: target state '${t.to}' is not among the states`, at);
     if (isStringArray(from)) {
       for (const f of from) {
-        if (!states.has(f)) add(`${where}: source state '${f}' is not among the states`);
+        if (!states.has(f)) error(`${where}: source state '${f}' is not among the states`, at);
         if (typeof t.event === 'string') {
           const key = `${f}\u0000${t.event}`;
           const first = seen.get(key);
           if (first !== undefined) {
-            add(`${where}: state '${f}' already has a transition on event '${t.event}' (transition ${first + 1})`, true);
+            error(`${where}: state '${f}' already has a transition on event '${t.event}' (transition ${first + 1})`, { ...at, duplicateTransition: true });
           } else {
             seen.set(key, i);
           }
         }
       }
     }
-    if (t.guard !== undefined) {
-      if (typeof t.guard !== 'string') add(`${where}: guard must be a string`);
-      else {
-        try {
-          parseGuard(t.guard);
-        } catch (err) {
-          add(`${where}: guard does not parse: ${(err as Error).message}`);
-        }
-      }
+    // `guard: null` is no guard, for the server as here.
+    if (t.guard !== undefined && t.guard !== null) {
+      if (typeof t.guard !== 'string') error(`${where}: guard must be a string`, at);
+      else problems.push(...guardProblems(t.guard, where, i));
     }
   });
-  if (d.meta !== undefined && (d.meta === null || typeof d.meta !== 'object' || Array.isArray(d.meta))) {
-    add('meta must be an object');
+  if (d.meta !== undefined && d.meta !== null && (typeof d.meta !== 'object' || Array.isArray(d.meta))) {
+    warning('meta is not an object, so nothing (payload schemas included) can be read from it', {});
   }
   return problems;
 }
 
-/** Human-readable problems with a definition; empty when the server would accept it. */
+/** A guard the server refuses is an error; one it reads only in part is a warning naming what it ignores. */
+function guardProblems(guard: string, where: string, transition: number): DefinitionProblem[] {
+  try {
+    const { read, ignored, ignoredAt } = readGuard(guard);
+    if (!ignored) return [];
+    return [
+      {
+        message: `${where}: guard: everything after \`${read}\` is ignored by the server (\`${ignored}\`)`,
+        severity: 'warning',
+        transition,
+        guardRange: { start: ignoredAt, end: ignoredAt + ignored.length },
+      },
+    ];
+  } catch (err) {
+    if (!(err instanceof GuardSyntaxError)) throw err;
+    return [
+      {
+        message: `${where}: guard does not parse: ${err.message}`,
+        severity: 'error',
+        transition,
+        guardRange: { start: err.position, end: Math.min(guard.length, err.position + 1) },
+      },
+    ];
+  }
+}
+
+/** The errors in a definition, as sentences; empty when the server would accept it. */
 export function validateDefinition(def: unknown): string[] {
-  return definitionProblems(def).map((p) => p.message);
+  return definitionProblems(def)
+    .filter((p) => p.severity === 'error')
+    .map((p) => p.message);
+}
+
+/** A definition refused before sending, because sending it would break the connection. */
+export class UnsendableDefinitionError extends Error {
+  override readonly name = 'UnsendableDefinitionError';
+}
+
+/**
+ * Why sending this definition would make the server drop the connection (and
+ * fail everything in flight on it): a guard holding a non-ASCII character.
+ * Undefined when it is safe to send; other problems are the server's to answer.
+ */
+export function connectionBreakingProblem(def: unknown): string | undefined {
+  const transitions = def !== null && typeof def === 'object' ? (def as { transitions?: unknown }).transitions : undefined;
+  if (!Array.isArray(transitions)) return undefined;
+  for (let i = 0; i < transitions.length; i++) {
+    const guard = (transitions[i] as { guard?: unknown } | null)?.guard;
+    const bad = typeof guard === 'string' ? /[^\x00-\x7f]/u.exec(guard) : null;
+    if (bad) return `the guard of transition ${i + 1} holds the non-ASCII character '${bad[0]}', on which the server drops the connection; it was not sent`;
+  }
+  return undefined;
 }

@@ -1,237 +1,301 @@
 /**
- * rstmdb's guard language: `ctx.a.b` paths, literals (numbers, double-quoted
- * strings, true, false, null), == != > >= < <=, && || !, parentheses.
- * A missing field is null; null, false, 0 and "" are falsy.
+ * rstmdb's guard language, read and evaluated exactly as the server does it
+ * (rcp-notes: "Guards (the server's parser, exactly)"), so that a guard the
+ * server accepts parses here, one it rejects fails here, and both agree on
+ * every context:
+ *
+ *   or    := and ("||" and)*
+ *   and   := unary ("&&" unary)*
+ *   unary := "!" unary | "(" or ")" | cmp
+ *   cmp   := field [op literal]
+ *
+ * A field is `ctx.` and then letters, digits, `_` and `.` (so `ctx.a.0` is a
+ * field); the left side is always a field and the right side a literal. The
+ * server stops reading after a complete expression and ignores the rest
+ * without an error, so {@link readGuard} reports where it stopped.
  */
+
+export type GuardLiteral = null | boolean | number | string;
 
 export type GuardValue = null | boolean | number | string | object;
 
+export type CompareOp = '==' | '!=' | '>' | '>=' | '<' | '<=';
+
 export type GuardAst =
-  | { kind: 'literal'; value: null | boolean | number | string }
-  | { kind: 'path'; path: string[] }
+  /** A field alone: true when its value is truthy. */
+  | { kind: 'field'; field: string; path: string[] }
+  /** `==`/`!=` take any literal; the ordering operators a number only. */
+  | { kind: 'compare'; op: CompareOp; field: string; path: string[]; value: GuardLiteral }
   | { kind: 'not'; operand: GuardAst }
-  | { kind: 'and' | 'or'; left: GuardAst; right: GuardAst }
-  | { kind: 'compare'; op: '==' | '!=' | '>' | '>=' | '<' | '<='; left: GuardAst; right: GuardAst };
+  | { kind: 'and' | 'or'; left: GuardAst; right: GuardAst };
 
 export class GuardSyntaxError extends Error {
   override readonly name = 'GuardSyntaxError';
   constructor(
-    message: string,
+    /** What is wrong, without the position. */
+    readonly reason: string,
     /** 0-based character position in the source. */
     readonly position: number,
   ) {
-    super(`${message} at position ${position + 1}`);
+    super(`${reason} at position ${position + 1}`);
   }
 }
 
-type Token =
-  | { t: 'num'; v: number; p: number }
-  | { t: 'str'; v: string; p: number }
-  | { t: 'ident'; v: string; p: number }
-  | { t: 'op'; v: string; p: number }
-  | { t: 'end'; p: number };
-
-const OPERATORS = ['==', '!=', '>=', '<=', '&&', '||', '>', '<', '!', '(', ')', '.'];
-
-function tokenize(src: string): Token[] {
-  const out: Token[] = [];
-  let i = 0;
-  while (i < src.length) {
-    const c = src[i];
-    if (/\s/.test(c)) {
-      i++;
-      continue;
-    }
-    if (c === '"') {
-      let j = i + 1;
-      let s = '';
-      while (j < src.length && src[j] !== '"') {
-        if (src[j] === '\\' && j + 1 < src.length) {
-          const e = src[j + 1];
-          s += e === 'n' ? '\n' : e === 't' ? '\t' : e;
-          j += 2;
-        } else {
-          s += src[j++];
-        }
-      }
-      if (j >= src.length) throw new GuardSyntaxError('unterminated string', i);
-      out.push({ t: 'str', v: s, p: i });
-      i = j + 1;
-      continue;
-    }
-    const num = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/.exec(src.slice(i));
-    if (num && (c !== '-' || !prevIsValue(out))) {
-      out.push({ t: 'num', v: Number(num[0]), p: i });
-      i += num[0].length;
-      continue;
-    }
-    const ident = /^[A-Za-z_][A-Za-z0-9_]*/.exec(src.slice(i));
-    if (ident) {
-      out.push({ t: 'ident', v: ident[0], p: i });
-      i += ident[0].length;
-      continue;
-    }
-    const op = OPERATORS.find((o) => src.startsWith(o, i));
-    if (op) {
-      out.push({ t: 'op', v: op, p: i });
-      i += op.length;
-      continue;
-    }
-    throw new GuardSyntaxError(`unexpected character '${c}'`, i);
-  }
-  out.push({ t: 'end', p: src.length });
-  return out;
+export interface GuardReading {
+  ast: GuardAst;
+  /** The part the server reads, e.g. `ctx.a == 1` (trimmed). */
+  read: string;
+  /** What follows it, which the server ignores without an error; '' when nothing does. */
+  ignored: string;
+  /** 0-based position in the source where the ignored part starts (the source's length when nothing is ignored). */
+  ignoredAt: number;
 }
 
-function prevIsValue(tokens: Token[]): boolean {
-  const last = tokens[tokens.length - 1];
-  return !!last && (last.t === 'num' || last.t === 'str' || last.t === 'ident' || (last.t === 'op' && last.v === ')'));
-}
+// The server's whitespace (Unicode White_Space, of which only these are ASCII; anything else is refused first).
+const isSpace = (c: string | undefined) => c === ' ' || c === '\t' || c === '\n' || c === '\v' || c === '\f' || c === '\r';
+const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
+const isFieldChar = (c: string | undefined) => c !== undefined && /[A-Za-z0-9_.]/.test(c);
+// What the server's float parser accepts from the characters its number scanner takes.
+const NUMBER = /^-?(?:\d+\.?\d*|\.\d+)$/;
 
-class Parser {
-  private i = 0;
-  constructor(private readonly tokens: Token[]) {}
+class Reader {
+  private pos: number;
 
-  parse(): GuardAst {
-    const ast = this.or();
-    const t = this.peek();
-    if (t.t !== 'end') throw new GuardSyntaxError(`unexpected '${'v' in t ? t.v : ''}'`, t.p);
-    return ast;
+  /** Reads `src` between `start` and `end` (the trimmed guard), reporting positions in `src`. */
+  constructor(
+    private readonly src: string,
+    start: number,
+    private readonly end: number,
+  ) {
+    this.pos = start;
   }
 
-  private peek(): Token {
-    return this.tokens[this.i];
+  get position(): number {
+    return this.pos;
   }
 
-  private isOp(v: string): boolean {
-    const t = this.peek();
-    return t.t === 'op' && t.v === v;
+  private fail(reason: string, at = this.pos): never {
+    throw new GuardSyntaxError(reason, at);
   }
 
-  private or(): GuardAst {
+  private peek(): string | undefined {
+    return this.pos < this.end ? this.src[this.pos] : undefined;
+  }
+
+  private at(s: string): boolean {
+    return this.pos + s.length <= this.end && this.src.startsWith(s, this.pos);
+  }
+
+  private skipSpace(): void {
+    while (isSpace(this.peek())) this.pos++;
+  }
+
+  or(): GuardAst {
     let left = this.and();
-    while (this.isOp('||')) {
-      this.i++;
+    this.skipSpace();
+    while (this.at('||')) {
+      this.pos += 2;
+      this.skipSpace();
       left = { kind: 'or', left, right: this.and() };
+      this.skipSpace();
     }
     return left;
   }
 
   private and(): GuardAst {
     let left = this.unary();
-    while (this.isOp('&&')) {
-      this.i++;
+    this.skipSpace();
+    while (this.at('&&')) {
+      this.pos += 2;
+      this.skipSpace();
       left = { kind: 'and', left, right: this.unary() };
+      this.skipSpace();
     }
     return left;
   }
 
   private unary(): GuardAst {
-    if (this.isOp('!')) {
-      this.i++;
+    this.skipSpace();
+    if (this.peek() === '!') {
+      this.pos++;
+      this.skipSpace();
       return { kind: 'not', operand: this.unary() };
+    }
+    if (this.peek() === '(') {
+      const open = this.pos;
+      this.pos++;
+      const inner = this.or();
+      this.skipSpace();
+      if (this.peek() !== ')') this.fail(`expected ')' to close the '(' at position ${open + 1}`);
+      this.pos++;
+      return inner;
     }
     return this.comparison();
   }
 
   private comparison(): GuardAst {
-    const left = this.primary();
-    const t = this.peek();
-    if (t.t === 'op' && ['==', '!=', '>', '>=', '<', '<='].includes(t.v)) {
-      this.i++;
-      const right = this.primary();
-      return { kind: 'compare', op: t.v as '==', left, right };
+    const field = this.field();
+    const path = field.split('.');
+    this.skipSpace();
+    // Longest operators first, as the server tries them.
+    for (const op of ['==', '!=', '>=', '<=', '>', '<'] as const) {
+      if (!this.at(op)) continue;
+      this.pos += op.length;
+      this.skipSpace();
+      const value = op === '==' || op === '!=' ? this.literal() : this.number(op);
+      return { kind: 'compare', op, field, path, value };
     }
-    return left;
+    return { kind: 'field', field, path };
   }
 
-  private primary(): GuardAst {
-    const t = this.peek();
-    if (t.t === 'op' && t.v === '(') {
-      this.i++;
-      const inner = this.or();
-      if (!this.isOp(')')) throw new GuardSyntaxError("expected ')'", this.peek().p);
-      this.i++;
-      return inner;
+  private field(): string {
+    if (!this.at('ctx.')) {
+      const what = this.peek() === undefined ? 'the end of the guard' : `'${this.src.slice(this.pos, Math.min(this.end, this.pos + 10))}'`;
+      this.fail(`expected a field (ctx.name) but found ${what}; the left side of a comparison must be a field`);
     }
-    if (t.t === 'num' || t.t === 'str') {
-      this.i++;
-      return { kind: 'literal', value: t.v };
-    }
-    if (t.t === 'ident') {
-      this.i++;
-      if (t.v === 'true' || t.v === 'false') return { kind: 'literal', value: t.v === 'true' };
-      if (t.v === 'null') return { kind: 'literal', value: null };
-      if (t.v !== 'ctx') throw new GuardSyntaxError(`unknown name '${t.v}' (paths start with ctx.)`, t.p);
-      const path: string[] = [];
-      while (this.isOp('.')) {
-        this.i++;
-        const seg = this.peek();
-        if (seg.t !== 'ident') throw new GuardSyntaxError('expected a field name after "."', seg.p);
-        path.push(seg.v);
-        this.i++;
+    const start = this.pos + 4;
+    this.pos = start;
+    while (isFieldChar(this.peek())) this.pos++;
+    if (this.pos === start) this.fail('empty field name after ctx.');
+    return this.src.slice(start, this.pos);
+  }
+
+  private literal(): GuardLiteral {
+    for (const [word, value] of [['true', true], ['false', false], ['null', null]] as const) {
+      if (this.at(word)) {
+        this.pos += word.length;
+        return value;
       }
-      if (path.length === 0) throw new GuardSyntaxError('expected a field after ctx', t.p + 3);
-      return { kind: 'path', path };
     }
-    if (t.t === 'end') throw new GuardSyntaxError('unexpected end of expression', t.p);
-    throw new GuardSyntaxError(`unexpected '${t.v}'`, t.p);
+    if (this.peek() === '"') return this.string();
+    const start = this.pos;
+    const n = this.number('==');
+    // The server stores an `==` literal as a JSON number and fails on one too large to be finite.
+    if (!Number.isFinite(n)) this.fail('number too large', start);
+    return n;
+  }
+
+  /** A string as written between its quotes: a backslash skips the next character and is kept (no unescaping). */
+  private string(): string {
+    const open = this.pos;
+    this.pos++;
+    const start = this.pos;
+    while (this.pos < this.end) {
+      const c = this.src[this.pos];
+      if (c === '"') {
+        const s = this.src.slice(start, this.pos);
+        this.pos++;
+        return s;
+      }
+      this.pos += c === '\\' ? 2 : 1;
+    }
+    // A backslash at the very end makes the server read past the guard (it drops the connection): refused either way.
+    return this.fail('unterminated string', open);
+  }
+
+  /** `-?digits[.digits]`, no exponent: `1e3` reads as 1 and leaves `e3` unread. */
+  private number(op: CompareOp): number {
+    const start = this.pos;
+    if (this.peek() === '-') this.pos++;
+    while (isDigit(this.peek())) this.pos++;
+    if (this.peek() === '.') {
+      this.pos++;
+      while (isDigit(this.peek())) this.pos++;
+    }
+    const text = this.src.slice(start, this.pos);
+    if (!NUMBER.test(text)) {
+      const found = this.peek() === undefined ? 'the end of the guard' : `'${this.src.slice(start, Math.min(this.end, start + 10))}'`;
+      const takes = op === '==' || op === '!=' ? 'true, false, null, a "string" or a number' : 'a number only';
+      this.fail(`expected a literal after ${op} but found ${found}: ${op} takes ${takes}`, start);
+    }
+    return Number(text);
   }
 }
 
-/** Parses a guard expression; throws GuardSyntaxError with the position of the problem. */
-export function parseGuard(source: string): GuardAst {
-  return new Parser(tokenize(source)).parse();
+/**
+ * Reads a guard as the server does: the expression, what the server reads of
+ * it, and what it silently ignores. Throws GuardSyntaxError for a guard the
+ * server refuses, and for one holding a non-ASCII character (the server drops
+ * the connection on those: it must never be sent).
+ */
+export function readGuard(source: string): GuardReading {
+  const nonAscii = /[^\x00-\x7f]/u.exec(source);
+  if (nonAscii) {
+    throw new GuardSyntaxError(`non-ASCII character '${nonAscii[0]}' (the server drops the connection on it)`, nonAscii.index);
+  }
+  let start = 0;
+  let end = source.length;
+  while (start < end && isSpace(source[start])) start++;
+  while (end > start && isSpace(source[end - 1])) end--;
+  if (start === end) throw new GuardSyntaxError('empty guard expression', start);
+  const reader = new Reader(source, start, end);
+  const ast = reader.or();
+  const stop = reader.position;
+  let readEnd = stop;
+  while (readEnd > start && isSpace(source[readEnd - 1])) readEnd--;
+  return { ast, read: source.slice(start, readEnd), ignored: source.slice(stop, end), ignoredAt: stop < end ? stop : source.length };
 }
 
+/** Parses a guard the way the server does; throws GuardSyntaxError with the position of the problem. */
+export function parseGuard(source: string): GuardAst {
+  return readGuard(source).ast;
+}
+
+const hasOwn = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, key);
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** A field's value: null when missing or when the path runs through anything but an object. Own properties only. */
 function resolve(ctx: unknown, path: string[]): GuardValue {
   let cur: unknown = ctx;
   for (const key of path) {
-    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return null;
-    cur = (cur as Record<string, unknown>)[key];
-    if (cur === undefined) return null;
+    if (!isObject(cur)) return null;
+    cur = hasOwn(cur, key) ? cur[key] : null;
   }
-  return cur as GuardValue;
+  return cur === undefined ? null : (cur as GuardValue);
 }
 
+/** Truthy: a non-empty string, a non-zero number, true, a non-empty array or object. */
 export function isTruthy(v: GuardValue): boolean {
-  return !(v === null || v === false || v === 0 || v === '');
+  if (v === null || v === undefined) return false;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0 && !Number.isNaN(v);
+  if (typeof v === 'string') return v.length > 0;
+  if (Array.isArray(v)) return v.length > 0;
+  return Object.keys(v).length > 0;
 }
 
-function equal(a: GuardValue, b: GuardValue): boolean {
-  if (a === b) return true;
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
-  return JSON.stringify(a) === JSON.stringify(b);
+/** Like types only; numbers within f64 epsilon; arrays and objects equal nothing. */
+function equal(v: GuardValue, literal: GuardLiteral): boolean {
+  if (v === null || literal === null) return v === literal;
+  if (typeof v === 'number' && typeof literal === 'number') return Math.abs(v - literal) < Number.EPSILON;
+  if (typeof v === 'boolean' || typeof v === 'string') return v === literal;
+  return false;
 }
 
-function evaluate(ast: GuardAst, ctx: unknown): GuardValue {
+function evaluate(ast: GuardAst, ctx: unknown): boolean {
   switch (ast.kind) {
-    case 'literal':
-      return ast.value;
-    case 'path':
-      return resolve(ctx, ast.path);
+    case 'field':
+      return isTruthy(resolve(ctx, ast.path));
     case 'not':
-      return !isTruthy(evaluate(ast.operand, ctx));
+      return !evaluate(ast.operand, ctx);
     case 'and':
-      return isTruthy(evaluate(ast.left, ctx)) && isTruthy(evaluate(ast.right, ctx));
+      return evaluate(ast.left, ctx) && evaluate(ast.right, ctx);
     case 'or':
-      return isTruthy(evaluate(ast.left, ctx)) || isTruthy(evaluate(ast.right, ctx));
+      return evaluate(ast.left, ctx) || evaluate(ast.right, ctx);
     case 'compare': {
-      const l = evaluate(ast.left, ctx);
-      const r = evaluate(ast.right, ctx);
-      if (ast.op === '==') return equal(l, r);
-      if (ast.op === '!=') return !equal(l, r);
-      // Ordering only between two numbers or two strings; anything else is false.
-      const comparable = (typeof l === 'number' && typeof r === 'number') || (typeof l === 'string' && typeof r === 'string');
-      if (!comparable) return false;
-      const a = l as number | string;
-      const b = r as number | string;
-      return ast.op === '>' ? a > b : ast.op === '>=' ? a >= b : ast.op === '<' ? a < b : a <= b;
+      const v = resolve(ctx, ast.path);
+      if (ast.op === '==') return equal(v, ast.value);
+      if (ast.op === '!=') return !equal(v, ast.value);
+      // Ordering is false unless the field holds a number (the literal always is one).
+      if (typeof v !== 'number' || typeof ast.value !== 'number') return false;
+      const n = ast.value;
+      return ast.op === '>' ? v > n : ast.op === '>=' ? v >= n : ast.op === '<' ? v < n : v <= n;
     }
   }
 }
 
 /** Evaluates a guard (source or parsed) against a context: true when the transition may fire. */
 export function evaluateGuard(guard: string | GuardAst, ctx: unknown): boolean {
-  return isTruthy(evaluate(typeof guard === 'string' ? parseGuard(guard) : guard, ctx));
+  return evaluate(typeof guard === 'string' ? parseGuard(guard) : guard, ctx);
 }
