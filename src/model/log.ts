@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { TraceFn } from '../rcp';
+import { formatTrace } from './traceFormat';
 
 /** The "rstmdb" log channel. Request/response tracing costs nothing unless the level is Trace. */
 export class Log implements vscode.Disposable {
@@ -23,7 +24,7 @@ export class Log implements vscode.Disposable {
   traceHook(connection: string): TraceFn {
     return (direction, message) => {
       if (this.channel.logLevel !== vscode.LogLevel.Trace) return;
-      this.channel.trace(`[${connection}] ${direction === 'send' ? '→' : '←'} ${JSON.stringify(message)}`);
+      this.channel.trace(`[${connection}] ${direction === 'send' ? '→' : '←'} ${formatTrace(message)}`);
     };
   }
 

@@ -109,6 +109,7 @@ export class ServerConnection implements vscode.Disposable {
           requestTimeoutMs: this.requestTimeoutMs(),
           reconnect: { enabled: true, initialDelayMs: 250, maxDelayMs: 5000, maxAttempts: Infinity },
           trace: this.log.traceHook(this.name),
+          warn: (message) => this.log.warn(`[${this.name}] ${message}`),
         }),
       );
       if (abandoned()) {
@@ -140,6 +141,13 @@ export class ServerConnection implements vscode.Disposable {
       feed.on('event', (e: RcpEvent) => this.eventReceived.fire(e));
       feed.on('error', (err: Error) => this.log.warn(`[${this.name}] live updates stopped: ${describeError(err)}`));
       feed.on('end', () => this.restartFeed(client, feed));
+      // The feed could not fill in what it missed (too much arrived meanwhile): views re-read instead.
+      feed.on('resync', () => {
+        if (this.feed !== feed) return;
+        this.log.warn(`[${this.name}] live updates fell behind; re-reading`);
+        this.cancelPendingResync();
+        this.resynced.fire();
+      });
     } catch (err) {
       // Browsing still works without live updates; say so and carry on.
       this.log.warn(`[${this.name}] live updates unavailable: ${describeError(err)}`);

@@ -91,7 +91,7 @@ export class WalTail {
         const page = await this.client.walRead({ from_offset: this.cursor, limit: PAGE });
         if (this.disposed) return;
         for (const rec of page.records) this.handle(rec.entry, rec.offset);
-        if (page.records.length === 0 || page.next_offset <= this.cursor) break;
+        if (page.records.length === 0 || page.next_offset === null || page.next_offset <= this.cursor) break;
         this.cursor = page.next_offset;
         read += page.records.length;
         if (page.records.length < PAGE) break;

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Connection, ConnectionOptions, TlsOptions, TraceFn } from './connection';
 import { RcpConnectionError, RcpError } from './errors';
 import { connectionBreakingProblem, UnsendableDefinitionError } from './definition';
+import { LruMap } from './lru';
 import { Slot, type ReconnectOptions } from './slot';
 import { Subscription, type SubscriptionHost, type SubscriptionSpec } from './subscription';
 import type {
@@ -30,6 +31,7 @@ import type {
   SnapshotInstanceResult,
   WalReadParams,
   WalReadResult,
+  WalEntry,
   WalStatsResult,
   WatchAllParams,
   WatchAllResult,
@@ -55,8 +57,10 @@ export interface RcpClientOptions {
   reconnect?: Partial<ReconnectOptions>;
   /** Connections that share request traffic (subscriptions have their own). */
   poolSize?: number;
-  /** Sees every message sent and received, tokens redacted. For logs. */
+  /** Sees every message sent and received, tokens redacted. For logs. Whatever it throws is ignored. */
   trace?: TraceFn;
+  /** Told, in a sentence, about what the client skipped (a malformed event, for instance). For logs. */
+  warn?: (message: string) => void;
 }
 
 export type ClientState = 'connecting' | 'ready' | 'reconnecting' | 'closed';
@@ -73,8 +77,19 @@ const DEFAULTS = {
   reconnect: { enabled: false, initialDelayMs: 250, maxDelayMs: 10_000, maxAttempts: Infinity } as ReconnectOptions,
 };
 
-/** How many live events for a not-yet-registered subscription to keep (they can beat the WATCH response). */
-const ORPHAN_LIMIT = 10_000;
+/**
+ * Bytes of events for subscription ids the client does not know, kept while a
+ * WATCH answer is on its way (an event can beat it). Only then: with no WATCH
+ * in flight they belong to a subscription already closed and are dropped at
+ * once. Past the limit the oldest go first.
+ */
+const ORPHAN_BYTES_LIMIT = 1024 * 1024;
+
+/** Instances whose machine is remembered for gap filling (least recently seen forgotten first; ~100 bytes each). */
+const INSTANCE_CACHE_LIMIT = 10_000;
+
+/** GET_INSTANCE ops per BATCH when gap filling looks machines up (the server's max_batch_ops is 100). */
+const LOOKUP_BATCH_OPS = 100;
 
 /**
  * rstmdb's RCP client. `RcpClient.connect()` resolves once every pooled
@@ -86,13 +101,18 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
   private readonly pool: Slot[] = [];
   private subscriptionSlot: Slot | undefined;
   private subscriptionSlotStarting: Promise<Slot> | undefined;
+  /** Slots still saying HELLO: close() must end them too. */
+  private readonly startingSlots = new Set<Slot>();
   /** Routing: the server's current subscription_id → subscription. */
   private readonly subscriptions = new Map<string, Subscription>();
   /** Every subscription not closed yet, routed or not (one being re-subscribed is in here only). */
   private readonly liveSubscriptions = new Set<Subscription>();
-  private readonly orphans = new Map<string, RcpEvent[]>();
+  /** Events for unknown subscription ids, while a WATCH is in flight (see ORPHAN_BYTES_LIMIT). */
+  private orphans: { event: RcpEvent; bytes: number }[] = [];
+  private orphanBytes = 0;
+  private watchesInFlight = 0;
   /** instance id → its machine and version, learned from events and the WAL (gap-fill needs them). */
-  private readonly instanceMachines = new Map<string, { machine: string; version: number }>();
+  private readonly instanceMachines = new LruMap<string, { machine: string; version: number }>(INSTANCE_CACHE_LIMIT);
   private currentState: ClientState = 'connecting';
   private closing = false;
   private readonly connectionOptions: ConnectionOptions;
@@ -113,6 +133,7 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
       requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
       keepAliveMs: options.keepAliveMs ?? DEFAULTS.keepAliveMs,
       trace: options.trace,
+      warn: options.warn,
     };
     this.reconnectOptions = { ...DEFAULTS.reconnect, ...options.reconnect };
   }
@@ -269,17 +290,20 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
     if (!this.subscriptionSlot) {
       this.subscriptionSlotStarting ??= (async () => {
         const slot = this.makeSlot();
-        slot.on('event', (e: RcpEvent) => this.route(e));
+        slot.on('event', (e: RcpEvent, bytes: number) => this.route(e, bytes));
         // From the drop on, subscriptions count as recovering (whoever hears 'ready' first sees that).
         slot.on('down', () => {
           for (const sub of this.liveSubscriptions) sub.hold();
         });
         slot.on('up', () => void this.resubscribeAll());
+        this.startingSlots.add(slot);
         try {
           await slot.start();
         } catch (err) {
           this.subscriptionSlotStarting = undefined;
           throw err;
+        } finally {
+          this.startingSlots.delete(slot);
         }
         this.subscriptionSlot = slot;
         return slot;
@@ -289,34 +313,49 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
     return this.subscriptionSlot!.whenReady(this.connectionOptions.requestTimeoutMs);
   }
 
-  private route(e: RcpEvent): void {
+  /** Events arrive checked (validate.ts): offsets are safe integers, fields have their types. */
+  private route(e: RcpEvent, bytes: number): void {
     this.instanceMachines.set(e.instance_id, { machine: e.machine, version: e.version });
     const sub = this.subscriptions.get(e.subscription_id);
     if (sub) {
       sub.deliver(e);
       return;
     }
-    // The event beat its WATCH response here; keep it until the subscription is registered.
-    let list = this.orphans.get(e.subscription_id);
-    if (!list) this.orphans.set(e.subscription_id, (list = []));
-    if (list.length < ORPHAN_LIMIT) list.push(e);
+    // Not ours (any more): a subscription closed, its UNWATCH still on the way. Dropped.
+    if (this.watchesInFlight === 0) return;
+    // It may have beaten its WATCH answer: keep it for a moment, within a byte budget.
+    this.orphans.push({ event: e, bytes });
+    this.orphanBytes += bytes;
+    while (this.orphanBytes > ORPHAN_BYTES_LIMIT) this.orphanBytes -= this.orphans.shift()!.bytes;
   }
 
   private register(sub: Subscription): void {
     this.liveSubscriptions.add(sub);
     this.subscriptions.set(sub.id, sub);
-    const early = this.orphans.get(sub.id);
-    this.orphans.delete(sub.id);
-    for (const e of early ?? []) sub.deliver(e);
+    const early = this.orphans.filter((o) => o.event.subscription_id === sub.id);
+    if (this.watchesInFlight === 0) {
+      this.orphans = [];
+      this.orphanBytes = 0;
+    } else if (early.length > 0) {
+      this.orphans = this.orphans.filter((o) => o.event.subscription_id !== sub.id);
+      this.orphanBytes = this.orphans.reduce((n, o) => n + o.bytes, 0);
+    }
+    // Kept by the subscription until its first listener or iterator: none is lost.
+    for (const o of early) sub.deliver(o.event);
   }
 
   private async watch(spec: SubscriptionSpec, conn: Connection): Promise<{ id: string; liveFrom: number }> {
-    if (spec.kind === 'all') {
-      const r = await conn.request<WatchAllResult>('WATCH_ALL', spec.params as unknown as Record<string, unknown>);
-      return { id: r.subscription_id, liveFrom: r.wal_offset };
+    this.watchesInFlight++;
+    try {
+      if (spec.kind === 'all') {
+        const r = await conn.request<WatchAllResult>('WATCH_ALL', spec.params as unknown as Record<string, unknown>);
+        return { id: r.subscription_id, liveFrom: r.wal_offset };
+      }
+      const r = await conn.request<WatchInstanceResult>('WATCH_INSTANCE', spec.params as unknown as Record<string, unknown>);
+      return { id: r.subscription_id, liveFrom: r.current_wal_offset + 1 };
+    } finally {
+      this.watchesInFlight--;
     }
-    const r = await conn.request<WatchInstanceResult>('WATCH_INSTANCE', spec.params as unknown as Record<string, unknown>);
-    return { id: r.subscription_id, liveFrom: r.current_wal_offset + 1 };
   }
 
   /** Events from every instance (filtered): machines, events, from_states, to_states, include_ctx. */
@@ -332,6 +371,8 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
   private async subscribe(spec: SubscriptionSpec): Promise<Subscription> {
     const conn = await this.subscriptionConnection();
     const { id, liveFrom } = await this.watch(spec, conn);
+    // close() while the WATCH was on its way: the connection is going, so is the subscription.
+    if (this.closing) throw new RcpConnectionError(this.address, 'closed', 'the client was closed while subscribing');
     const sub = new Subscription(spec, id, liveFrom, this);
     this.register(sub);
     return sub;
@@ -358,7 +399,8 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
     const conn = this.subscriptionSlot?.conn;
     if (!conn) return;
     this.subscriptions.clear();
-    this.orphans.clear();
+    this.orphans = [];
+    this.orphanBytes = 0;
     await Promise.all([...this.liveSubscriptions].map((sub) => this.resubscribe(sub, conn)));
   }
 
@@ -434,17 +476,22 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
     while (from < liveFrom) {
       const page = await this.walRead({ from_offset: from, limit: 1000 });
       if (page.records.length === 0) break;
+      // The filters that need no lookup first, so that only what may be delivered is looked up.
+      const candidates: { offset: number; entry: Extract<WalEntry, { type: 'apply_event' }> }[] = [];
+      let reachedLive = false;
       for (const rec of page.records) {
-        if (rec.offset >= liveFrom) return;
-        const e = rec.entry;
-        if (e.type === 'create_instance') {
-          this.instanceMachines.set(e.instance_id, { machine: e.machine, version: e.version });
-          continue;
+        if (rec.offset >= liveFrom) {
+          reachedLive = true;
+          break;
         }
-        if (e.type !== 'apply_event') continue;
-        const owner = await this.machineOf(e.instance_id);
-        const candidate = { instance_id: e.instance_id, machine: owner?.machine, event: e.event, from_state: e.from_state, to_state: e.to_state };
-        if (!sub.matches(candidate)) continue;
+        const e = rec.entry;
+        if (e.type === 'create_instance') this.instanceMachines.set(e.instance_id, { machine: e.machine, version: e.version });
+        else if (e.type === 'apply_event' && sub.matchesWithoutMachine(e)) candidates.push({ offset: rec.offset, entry: e });
+      }
+      const owners = await this.machinesOf(candidates.map((c) => c.entry.instance_id));
+      for (const { offset, entry: e } of candidates) {
+        const owner = owners.get(e.instance_id);
+        if (!sub.matches({ ...e, machine: owner?.machine })) continue;
         const event: RcpEvent = {
           type: 'event',
           subscription_id: sub.id,
@@ -455,29 +502,54 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
           from_state: e.from_state,
           to_state: e.to_state,
           payload: e.payload,
-          wal_offset: rec.offset,
+          wal_offset: offset,
         };
         if (sub.includeCtx) event.ctx = e.ctx;
         if (!current()) return;
         sub.deliver(event, true);
       }
-      if (page.next_offset <= from) break;
+      if (reachedLive || page.next_offset === null || page.next_offset <= from) break;
       from = page.next_offset;
     }
   }
 
-  private async machineOf(instanceId: string): Promise<{ machine: string; version: number } | undefined> {
-    const known = this.instanceMachines.get(instanceId);
-    if (known) return known;
-    try {
-      const inst = await this.getInstance({ instance_id: instanceId });
-      const m = { machine: inst.machine, version: inst.version };
-      this.instanceMachines.set(instanceId, m);
-      return m;
-    } catch (err) {
-      if (err instanceof RcpError) return undefined; // deleted since: its machine is no longer known
-      throw err;
+  /**
+   * The machine of each instance: from the cache, the rest with one BATCH of
+   * GET_INSTANCE (per LOOKUP_BATCH_OPS). An instance the server no longer
+   * knows is left out.
+   */
+  private async machinesOf(instanceIds: string[]): Promise<Map<string, { machine: string; version: number }>> {
+    const found = new Map<string, { machine: string; version: number }>();
+    const unknown: string[] = [];
+    for (const id of new Set(instanceIds)) {
+      const known = this.instanceMachines.get(id);
+      if (known) found.set(id, known);
+      else unknown.push(id);
     }
+    const remember = (id: string, inst: { machine: string; version: number }) => {
+      const m = { machine: inst.machine, version: inst.version };
+      found.set(id, m);
+      this.instanceMachines.set(id, m);
+    };
+    if (!this.server.features.includes('batch')) {
+      // An older server without BATCH: one request each.
+      for (const id of unknown) {
+        try {
+          remember(id, await this.getInstance({ instance_id: id }));
+        } catch (err) {
+          if (!(err instanceof RcpError) || err.code === 'BAD_RESPONSE') throw err; // an RcpError: deleted since
+        }
+      }
+      return found;
+    }
+    for (let i = 0; i < unknown.length; i += LOOKUP_BATCH_OPS) {
+      const ids = unknown.slice(i, i + LOOKUP_BATCH_OPS);
+      const { results } = await this.batch({ mode: 'best_effort', ops: ids.map((id) => ({ op: 'GET_INSTANCE', params: { instance_id: id } })) });
+      results.forEach((r, j) => {
+        if (r.status === 'ok') remember(ids[j], r.result as GetInstanceResult);
+      });
+    }
+    return found;
   }
 
   // ---- closing -------------------------------------------------------------
@@ -488,8 +560,13 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
     for (const sub of this.liveSubscriptions) sub.end(err);
     this.liveSubscriptions.clear();
     this.subscriptions.clear();
+    this.orphans = [];
+    this.orphanBytes = 0;
+    this.instanceMachines.clear();
     this.setState('closed', err);
-    const slots = this.subscriptionSlot ? [...this.pool, this.subscriptionSlot] : [...this.pool];
+    // Every slot, including one still saying HELLO or reconnecting: stop() ends those at once.
+    const slots = [...this.pool, ...this.startingSlots];
+    if (this.subscriptionSlot) slots.push(this.subscriptionSlot);
     await Promise.all(slots.map((s) => s.stop()));
   }
 

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { RcpConnectionError, RcpError, FrameError } from './errors';
+import { RcpConnectionError, FrameError } from './errors';
 import { encodeMessage, FrameDecoder, LineDecoder, parseMessage } from './frame';
-import type { HelloResult, RcpEvent, ResponseEnvelope, WireMode } from './types';
+import type { HelloResult, RcpEvent, WireMode } from './types';
+import { checkEvent, checkResponse } from './validate';
 
 export interface TlsOptions {
   ca?: string | Buffer;
@@ -26,12 +27,16 @@ export interface ConnectionOptions {
   connectTimeoutMs: number;
   requestTimeoutMs: number;
   keepAliveMs: number;
-  /** Sees every message in and out, tokens already redacted. */
+  /** Sees every message in and out, tokens already redacted. Whatever it throws is swallowed. */
   trace?: TraceFn;
+  /** Told about what the client skipped or dropped (a malformed event, for instance). Must not throw. */
+  warn?: (message: string) => void;
 }
 
 interface Pending {
   op: string;
+  /** Kept to check the answer against (BATCH results have their ops' shapes). */
+  params: Record<string, unknown> | undefined;
   deadline: number;
   timeoutMs: number;
   resolve: (result: any) => void;
@@ -90,9 +95,19 @@ export class Connection extends EventEmitter {
   }
 
   /** Connects, says HELLO and, with a token, AUTH. Rejects with RcpConnectionError or RcpError (AUTH_FAILED). */
-  static async open(options: ConnectionOptions): Promise<Connection> {
+  static async open(options: ConnectionOptions, signal?: AbortSignal): Promise<Connection> {
     const c = new Connection(options);
-    await c.connectSocket();
+    const closedByClient = () => new RcpConnectionError(c.address, 'closed', 'the client is closed');
+    if (signal?.aborted) throw closedByClient();
+    // Closing the client ends a connection still being set up at once, not after the connect timeout.
+    const onAbort = () => c.destroy(closedByClient());
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await c.connectSocket();
+    } catch (err) {
+      signal?.removeEventListener('abort', onAbort);
+      throw signal?.aborted ? closedByClient() : err;
+    }
     try {
       c.hello = await c.request<HelloResult>('HELLO', {
         protocol_version: 1,
@@ -105,7 +120,9 @@ export class Connection extends EventEmitter {
       }
     } catch (err) {
       c.destroy(err instanceof RcpConnectionError ? err : undefined);
-      throw c.setupError(err);
+      throw signal?.aborted ? closedByClient() : c.setupError(err);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
     c.established = true;
     c.startKeepAlive();
@@ -136,6 +153,10 @@ export class Connection extends EventEmitter {
   private connectSocket(): Promise<void> {
     const { host, port, tls: tlsOpts, connectTimeoutMs } = this.options;
     return new Promise((resolve, reject) => {
+      if (this.closedWith) {
+        reject(this.closedWith);
+        return;
+      }
       const socket = tlsOpts
         ? tls.connect({
             host,
@@ -152,6 +173,11 @@ export class Connection extends EventEmitter {
         socket.destroy();
         reject(new RcpConnectionError(this.address, 'connect_timeout', `no connection within ${connectTimeoutMs} ms`));
       }, connectTimeoutMs);
+      // destroy() before the socket is up (the client closed meanwhile) ends the attempt.
+      socket.once('close', () => {
+        clearTimeout(timer);
+        reject(this.closedWith ?? new RcpConnectionError(this.address, 'closed', 'the server closed the connection'));
+      });
       const onError = (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         socket.destroy();
@@ -182,9 +208,9 @@ export class Connection extends EventEmitter {
     } catch (err) {
       return Promise.reject(new RcpConnectionError(this.address, 'protocol', `request ${op} could not be sent: ${(err as Error).message}`));
     }
-    if (this.options.trace) this.options.trace('send', redact(message));
+    if (this.options.trace) this.traceSafely('send', redact(message));
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { op, deadline: Date.now() + timeoutMs, timeoutMs, resolve, reject });
+      this.pending.set(id, { op, params, deadline: Date.now() + timeoutMs, timeoutMs, resolve, reject });
       this.ensureSweep(timeoutMs);
       this.outbox.push(frame);
       if (!this.flushScheduled) {
@@ -251,23 +277,54 @@ export class Connection extends EventEmitter {
       } catch (err) {
         return this.destroy(new RcpConnectionError(this.address, 'protocol', `protocol error from server: ${(err as FrameError).message}`));
       }
-      if (this.options.trace) this.options.trace('recv', msg);
-      if (msg.type === 'response') this.onResponse(msg as unknown as ResponseEnvelope);
-      else if (msg.type === 'event') this.emit('event', msg as unknown as RcpEvent);
-      // Anything else is a message type from a newer server: ignore it.
+      if (this.options.trace) this.traceSafely('recv', msg);
+      try {
+        if (msg.type === 'response') this.onResponse(msg);
+        else if (msg.type === 'event') this.onEvent(msg, payload.length);
+        // Anything else is a message type from a newer server: ignore it.
+      } catch (err) {
+        // A listener that throws must not take the socket handler (and the process) down with it.
+        this.warn(`a listener failed on a message from the server: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      if (this.closedWith) return; // closed meanwhile (by a listener, or by close())
     }
   }
 
-  private onResponse(msg: ResponseEnvelope): void {
-    const p = this.pending.get(msg.id);
-    if (!p) return; // timed out already, or not ours
-    this.pending.delete(msg.id);
-    if (msg.status === 'ok') {
-      p.resolve(msg.result);
-    } else {
-      const e = msg.error ?? { code: 'INTERNAL_ERROR', message: 'error response without details', retryable: false };
-      p.reject(new RcpError(e.code, e.message, !!e.retryable, e.details, p.op));
+  /** Nothing the server sends may throw out of a socket handler: a trace hook that fails is ignored. */
+  private traceSafely(direction: 'send' | 'recv', message: Record<string, unknown>): void {
+    try {
+      this.options.trace!(direction, message);
+    } catch {
+      // A log line is not worth the connection (or the process).
     }
+  }
+
+  private warn(message: string): void {
+    try {
+      this.options.warn?.(`${this.address}: ${message}`);
+    } catch {
+      // As with trace: never out of the socket handler.
+    }
+  }
+
+  private onResponse(msg: Record<string, unknown>): void {
+    const id = msg.id;
+    const p = typeof id === 'string' ? this.pending.get(id) : undefined;
+    if (!p) return; // timed out already, or not ours
+    this.pending.delete(id as string);
+    const { result, error } = checkResponse(p.op, p.params, msg);
+    if (error) p.reject(error);
+    else p.resolve(result);
+  }
+
+  /** Events are checked here, once: a malformed one is skipped with a warning, never passed on. */
+  private onEvent(msg: Record<string, unknown>, bytes: number): void {
+    const problem = checkEvent(msg);
+    if (problem) {
+      this.warn(problem);
+      return;
+    }
+    this.emit('event', msg as unknown as RcpEvent, bytes);
   }
 
   private startKeepAlive(): void {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { crc32c } from './crc32c';
 import { FrameError } from './errors';
 
@@ -209,6 +210,8 @@ export class LineDecoder {
     for (;;) {
       const nl = chunk.indexOf(0x0a, start);
       if (nl < 0) break;
+      // However the line was split across reads, its whole length counts.
+      if (this.buffered + (nl - start) > this.maxLineBytes) this.fail();
       let line: Buffer;
       if (this.buffered === 0) {
         line = chunk.subarray(start, nl);
@@ -225,19 +228,23 @@ export class LineDecoder {
     if (start < chunk.length) {
       this.chunks.push(chunk.subarray(start));
       this.buffered += chunk.length - start;
-      if (this.buffered > this.maxLineBytes) {
-        this.failed = new FrameError('oversize', `JSONL line exceeds the ${this.maxLineBytes}-byte limit`);
-        this.chunks = [];
-        this.buffered = 0;
-        throw this.failed;
-      }
+      if (this.buffered > this.maxLineBytes) this.fail();
     }
     return lines;
+  }
+
+  private fail(): never {
+    this.failed = new FrameError('oversize', `JSONL line exceeds the ${this.maxLineBytes}-byte limit`);
+    this.chunks = [];
+    this.buffered = 0;
+    throw this.failed;
   }
 }
 
 /** Parse a payload as a JSON object; anything else is a protocol violation. */
 export function parseMessage(payload: Buffer): Record<string, unknown> {
+  // The real server closes on invalid UTF-8; silently turning it into U+FFFD would change what was sent.
+  if (!isUtf8(payload)) throw new FrameError('bad_json', 'payload is not valid UTF-8');
   let value: unknown;
   try {
     value = JSON.parse(payload.toString('utf8'));

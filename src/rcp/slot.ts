@@ -23,6 +23,8 @@ export class Slot extends EventEmitter {
   private failure: Error | undefined;
   private sleepTimer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
+  /** Aborted by stop(): a connection still being set up ends at once. */
+  private readonly aborter = new AbortController();
 
   constructor(
     private readonly options: ConnectionOptions,
@@ -40,9 +42,14 @@ export class Slot extends EventEmitter {
   }
 
   async start(): Promise<Connection> {
-    const conn = await Connection.open(this.options);
+    const conn = await Connection.open(this.options, this.aborter.signal);
     this.attach(conn);
+    if (this.stopped) throw this.closedError();
     return conn;
+  }
+
+  private closedError(): RcpConnectionError {
+    return new RcpConnectionError(`${this.options.host}:${this.options.port}`, 'closed', 'the client is closed');
   }
 
   private attach(conn: Connection): void {
@@ -51,7 +58,7 @@ export class Slot extends EventEmitter {
       return;
     }
     this.conn = conn;
-    conn.on('event', (e) => this.emit('event', e));
+    conn.on('event', (e, bytes) => this.emit('event', e, bytes));
     conn.once('close', (err: RcpConnectionError) => {
       if (this.conn !== conn) return;
       this.conn = undefined;
@@ -72,7 +79,7 @@ export class Slot extends EventEmitter {
       await this.sleep(base / 2 + (Math.random() * base) / 2);
       if (this.stopped) return;
       try {
-        const conn = await Connection.open(this.options);
+        const conn = await Connection.open(this.options, this.aborter.signal);
         this.attach(conn);
         if (!this.stopped) this.emit('up', conn);
         return;
@@ -105,7 +112,7 @@ export class Slot extends EventEmitter {
   whenReady(timeoutMs: number): Promise<Connection> {
     if (this.conn?.isOpen) return Promise.resolve(this.conn);
     if (this.failure) return Promise.reject(this.failure);
-    if (this.stopped) return Promise.reject(new RcpConnectionError(this.options.host + ':' + this.options.port, 'closed', 'the client is closed'));
+    if (this.stopped) return Promise.reject(this.closedError());
     return new Promise((resolve, reject) => {
       const entry = {
         resolve,
@@ -121,9 +128,10 @@ export class Slot extends EventEmitter {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.aborter.abort();
     if (this.sleepTimer) clearTimeout(this.sleepTimer);
     this.wake?.();
-    const closed = new RcpConnectionError(`${this.options.host}:${this.options.port}`, 'closed', 'the client is closed');
+    const closed = this.closedError();
     for (const w of this.waiters.splice(0)) {
       clearTimeout(w.timer);
       w.reject(closed);

@@ -11,11 +11,34 @@ export interface SubscriptionHost {
 }
 
 /**
- * A live stream of events: an EventEmitter ('event', 'error', 'end', and
- * 'resumed' once the events missed during a reconnect are delivered) and an
- * async iterable. It outlives reconnects: `id` changes when the client
- * re-subscribes, and events applied while it was away are filled in from the
- * WAL, in order, with none delivered twice.
+ * Live events held back while a gap is filled, at most. Past it the fill is
+ * given up: the held events are dropped, 'resync' tells the subscriber to
+ * re-read what it shows, and live delivery carries on from there. (At a few
+ * hundred bytes an event, about 5 MB.)
+ */
+export const HELD_LIMIT = 10_000;
+
+/**
+ * Events kept for a subscriber that has not attached an 'event' listener or an
+ * iterator yet, at most. Past it the oldest are dropped and 'resync' is
+ * emitted first when the subscriber attaches.
+ */
+export const BACKLOG_LIMIT = 10_000;
+
+/**
+ * A live stream of events: an EventEmitter and an async iterable.
+ *
+ * What a subscriber can rely on:
+ * - Nothing is lost before it attaches: events are kept until the first
+ *   'event' listener or iterator (handed over after the current tick).
+ * - Each WAL offset is delivered once, in increasing order (an idempotent
+ *   APPLY replay the server broadcasts again is dropped).
+ * - It outlives reconnects: `id` changes when the client re-subscribes, and
+ *   events applied while it was away are filled in from the WAL, then
+ *   'resumed' is emitted. When they cannot all be filled in (too many live
+ *   events arrived meanwhile), 'resync' is emitted instead: re-read what you show.
+ * - It always ends: 'end' (after 'error' when it failed) once it is closed,
+ *   the server gives up on it, or the client is closed.
  */
 export class Subscription extends EventEmitter implements AsyncIterable<RcpEvent> {
   /** The server's current subscription_id. */
@@ -31,6 +54,10 @@ export class Subscription extends EventEmitter implements AsyncIterable<RcpEvent
   private iterating = false;
   /** Live events that arrive while a gap is being filled wait here. */
   private held: RcpEvent[] | undefined;
+  /** Events accepted before anyone listened; undefined once handed over. */
+  private backlog: RcpEvent[] | undefined = [];
+  private backlogDropped = false;
+  private handOverScheduled = false;
 
   constructor(
     readonly spec: SubscriptionSpec,
@@ -41,6 +68,12 @@ export class Subscription extends EventEmitter implements AsyncIterable<RcpEvent
     super();
     this.id = id;
     this.resumeFrom = resumeFrom;
+    // 'newListener' runs before the listener is added: hand the backlog over once it is.
+    this.on('newListener', (name: string) => {
+      if (name !== 'event' || !this.backlog || this.handOverScheduled) return;
+      this.handOverScheduled = true;
+      queueMicrotask(() => this.handOver());
+    });
   }
 
   /** Ended, or close() was called (its UNWATCH may still be on the way). */
@@ -48,15 +81,25 @@ export class Subscription extends EventEmitter implements AsyncIterable<RcpEvent
     return this.ended || this.closing;
   }
 
-  /** Does a transition match this subscription's filters? */
+  /** Does a transition match this subscription's filters? An empty list is no filter (as on the server). */
   matches(e: { instance_id: string; machine?: string; event: string; from_state: string; to_state: string }): boolean {
     if (this.spec.kind === 'instance') return e.instance_id === this.spec.params.instance_id;
+    if (!this.matchesWithoutMachine(e)) return false;
+    const machines = this.spec.params.machines;
+    return !machines?.length || (e.machine !== undefined && machines.includes(e.machine));
+  }
+
+  /** The filters that need no lookup: instance id, event and states. */
+  matchesWithoutMachine(e: { instance_id: string; event: string; from_state: string; to_state: string }): boolean {
+    if (this.spec.kind === 'instance') return e.instance_id === this.spec.params.instance_id;
     const f = this.spec.params;
-    if (f.machines && (e.machine === undefined || !f.machines.includes(e.machine))) return false;
-    if (f.events && !f.events.includes(e.event)) return false;
-    if (f.from_states && !f.from_states.includes(e.from_state)) return false;
-    if (f.to_states && !f.to_states.includes(e.to_state)) return false;
-    return true;
+    const within = (list: string[] | undefined, v: string) => !list?.length || list.includes(v);
+    return within(f.events, e.event) && within(f.from_states, e.from_state) && within(f.to_states, e.to_state);
+  }
+
+  /** True when matching needs the instance's machine (a WATCH_ALL with a machines filter). */
+  get filtersByMachine(): boolean {
+    return this.spec.kind === 'all' && !!this.spec.params.machines?.length;
   }
 
   get includeCtx(): boolean {
@@ -94,22 +137,55 @@ export class Subscription extends EventEmitter implements AsyncIterable<RcpEvent
   deliver(e: RcpEvent, replayed = false): void {
     if (this.ended) return;
     if (this.held && !replayed) {
-      this.held.push(e);
-      return;
+      if (this.held.length < HELD_LIMIT) {
+        this.held.push(e);
+        return;
+      }
+      this.giveUpFill(e);
     }
     if (e.wal_offset < this.resumeFrom) return;
     this.resumeFrom = e.wal_offset + 1;
     const event = { ...e, subscription_id: this.id };
+    if (this.backlog) {
+      if (this.backlog.length >= BACKLOG_LIMIT) {
+        this.backlog.shift();
+        this.backlogDropped = true;
+      }
+      this.backlog.push(event);
+      return;
+    }
+    this.emitEvent(event);
+  }
+
+  /** Too much arrived during a gap fill: stop the fill, skip the gap, tell the subscriber to re-read. */
+  private giveUpFill(next: RcpEvent): void {
+    this.recoveries++; // the fill in progress is no longer current and stops
+    this.held = undefined;
+    this.resumeFrom = Math.max(this.resumeFrom, next.wal_offset);
+    this.emit('resync');
+  }
+
+  private emitEvent(event: RcpEvent): void {
     const waiter = this.waiters.shift();
     if (waiter) waiter({ value: event, done: false });
     else if (this.iterating) this.queue.push(event);
     this.emit('event', event);
   }
 
+  /** The first listener or iterator is attached: deliver what came before it, in order. */
+  private handOver(): void {
+    const backlog = this.backlog;
+    if (!backlog) return;
+    this.backlog = undefined;
+    if (this.backlogDropped) this.emit('resync');
+    for (const e of backlog) this.emitEvent(e);
+  }
+
   /** Ends the stream from the client's side (connection given up, client closed). */
   end(err?: Error): void {
     if (this.ended) return;
     this.ended = true;
+    this.held = undefined;
     if (err && this.listenerCount('error') > 0) this.emit('error', err);
     for (const w of this.waiters.splice(0)) w({ value: undefined, done: true });
     this.emit('end');
@@ -128,6 +204,7 @@ export class Subscription extends EventEmitter implements AsyncIterable<RcpEvent
 
   [Symbol.asyncIterator](): AsyncIterator<RcpEvent> {
     this.iterating = true;
+    this.handOver();
     return {
       next: () => {
         const value = this.queue.shift();

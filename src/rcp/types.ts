@@ -253,7 +253,8 @@ export interface WalReadParams {
 }
 export interface WalReadResult {
   records: WalRecord[];
-  next_offset: number;
+  /** null when there are no records (rcp-notes: Lists, WAL, watches). */
+  next_offset: number | null;
 }
 
 export interface WalStatsResult {

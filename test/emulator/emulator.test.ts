@@ -95,7 +95,7 @@ describe('emulator fidelity', () => {
     for (let next = from; ; ) {
       const page = await client.walRead({ from_offset: next, limit: 1000 });
       inWal += page.records.filter((r) => r.entry.type === 'apply_event' && r.entry.instance_id === 'ball').length;
-      if (page.records.length === 0 || page.next_offset <= next) break;
+      if (page.records.length === 0 || page.next_offset === null || page.next_offset <= next) break;
       next = page.next_offset;
     }
     assert.equal(inWal, applied);

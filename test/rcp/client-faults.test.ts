@@ -73,15 +73,15 @@ describe('a server that breaks the protocol', () => {
         [batch[i], batch[j]] = [batch[j], batch[i]];
       }
       socket.cork();
-      for (const h of batch) h.reply({ echo: h.req.params?.instance_id });
+      for (const h of batch) h.reply({ machine: 'm', version: 1, state: h.req.params?.instance_id, ctx: null, last_wal_offset: 0 });
       socket.uncork();
     });
     const client = await RcpClient.connect({ host: '127.0.0.1', port: server.port });
     try {
       const ids = Array.from({ length: 10_000 }, (_, i) => `inst-${i}`);
-      const results = await Promise.all(ids.map((id) => client.request<{ echo: string }>('GET_INSTANCE', { instance_id: id })));
+      const results = await Promise.all(ids.map((id) => client.getInstance({ instance_id: id })));
       assert.deepEqual(
-        results.map((r) => r.echo),
+        results.map((r) => r.state),
         ids,
       );
     } finally {

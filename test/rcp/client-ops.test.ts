@@ -189,7 +189,7 @@ describe('RcpClient against the emulator', () => {
     await rejectsWith(client.request('HELLO', { protocol_version: 2 }), 'UNSUPPORTED_PROTOCOL');
   });
 
-  test('two transitions on the same (state, event) are refused as the server does: INTERNAL_ERROR, retryable', async () => {
+  test('two transitions on the same (state, event) are refused as the server does (INTERNAL_ERROR), and reported as a rejected definition, never retryable', async () => {
     const dup: MachineDefinition = {
       states: ['a', 'b', 'c'],
       initial: 'a',
@@ -199,7 +199,9 @@ describe('RcpClient against the emulator', () => {
       ],
     };
     const err = await rejectsWith(client.putMachine({ machine: 'dup', version: 1, definition: dup }), 'INTERNAL_ERROR', 'PUT_MACHINE');
-    assert.equal(err.retryable, true);
+    // The server says retryable: true; sending the same definition again cannot help.
+    assert.equal(err.retryable, false);
+    assert.match(err.message, /^the server rejected this definition: \S/);
     await rejectsWith(client.getMachine({ machine: 'dup', version: 1 }), 'MACHINE_NOT_FOUND');
   });
 
@@ -228,7 +230,7 @@ describe('RcpClient against the emulator', () => {
     for (;;) {
       const page = await client.walRead({ from_offset: from, limit: 50 });
       count += page.records.length;
-      if (page.records.length === 0) break;
+      if (page.records.length === 0 || page.next_offset === null) break;
       from = page.next_offset;
     }
     const stats = await client.walStats();
