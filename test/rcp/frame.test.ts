@@ -149,3 +149,29 @@ test('a JSONL line over the limit is rejected', () => {
   const d = new LineDecoder(1024);
   assert.throws(() => d.push(Buffer.alloc(2048, 0x61)), FrameError);
 });
+
+test('a JSONL line over the limit is refused however it is split, including when its newline is in the same read', () => {
+  const line = Buffer.from(`{"a":"${'x'.repeat(100)}"}\n`);
+  const limit = line.length - 2; // one byte too long without its newline
+  for (let cut = 0; cut <= line.length; cut++) {
+    const d = new LineDecoder(limit);
+    assert.throws(
+      () => {
+        d.push(line.subarray(0, cut));
+        d.push(line.subarray(cut));
+      },
+      (e: unknown) => e instanceof FrameError && e.reason === 'oversize',
+      `split at ${cut}`,
+    );
+  }
+  const ok = new LineDecoder(line.length - 1);
+  assert.equal(ok.push(line).length, 1, 'a line exactly at the limit is fine');
+});
+
+test('a payload that is not valid UTF-8 is refused rather than decoded with U+FFFD', () => {
+  for (const bad of [[0xff], [0xc3, 0x28], [0xed, 0xa0, 0x80], [0xe2, 0x82]]) {
+    const payload = Buffer.concat([Buffer.from('{"a":"'), Buffer.from(bad), Buffer.from('"}')]);
+    assert.throws(() => parseMessage(payload), /not valid UTF-8/, `bytes ${bad.map((b) => b.toString(16))}`);
+  }
+  assert.deepEqual(parseMessage(Buffer.from('{"a":"€ ✓"}')), { a: '€ ✓' });
+});
