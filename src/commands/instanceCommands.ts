@@ -201,11 +201,8 @@ export function registerInstanceCommands(
           ...(id.trim() ? { instance_id: id.trim() } : {}),
           initial_ctx: ctxText.trim() ? JSON.parse(ctxText) : {},
         });
-        const now = Date.now();
-        // The tree hears of it from the WAL (read right now); without a WAL tail it is told here.
-        if (!(await conn.catchUp())) {
-          explorer.instanceCreated(conn, { id: created.instance_id, machine, version, state: created.state, created_at: now, updated_at: now, last_wal_offset: created.wal_offset });
-        }
+        // Applied now; the stream skips the WAL's record of it (applied once).
+        conn.changes.told({ kind: 'created', offset: created.wal_offset, instanceId: created.instance_id, machine, version, state: created.state });
         void vscode.window.showInformationMessage(`Created ${created.instance_id} (${machine} v${version}) in state '${created.state}'.`);
       } catch (err) {
         void vscode.window.showErrorMessage(`Could not create the instance: ${describeError(err)}`);
@@ -230,9 +227,9 @@ export function registerInstanceCommands(
       if (ok !== del) return;
       try {
         const client = await target.conn.ensureClient();
-        await client.deleteInstance({ instance_id: target.id });
-        // The server sends no event for a delete: the tree is told here.
-        explorer.instanceDeleted(target.conn, target.id, inst);
+        const deleted = await client.deleteInstance({ instance_id: target.id });
+        // The server sends no event for a delete: the stream is told here (and skips the WAL's record of it).
+        target.conn.changes.told({ kind: 'deleted', offset: deleted.wal_offset, instanceId: target.id, machine: inst.machine, version: inst.version, state: inst.state });
         void vscode.window.showInformationMessage(`Deleted ${target.id}.`);
       } catch (err) {
         void vscode.window.showErrorMessage(`Could not delete '${target.id}': ${describeError(err)}`);

@@ -72,8 +72,7 @@ export class ConnectionManager implements vscode.Disposable {
     this.connections.set(config.name, conn);
     this.perConnection.set(config.name, [
       conn,
-      conn.onDidReceiveEvent((e) => this.instanceChanged.fire({ connection: conn.name, instanceId: e.instance_id })),
-      conn.onDidReadWal((w) => (w.kind === 'deleted' || w.kind === 'applied') && this.instanceChanged.fire({ connection: conn.name, instanceId: w.instanceId })),
+      conn.changes.onChange((c) => (c.kind === 'moved' || c.kind === 'deleted') && this.instanceChanged.fire({ connection: conn.name, instanceId: c.instanceId })),
       conn.onDidChangeStatus((c) => {
         if (c.status === 'ready' && !this.activeName) this.setActive(c.name);
         this.statusChanged.fire(c);

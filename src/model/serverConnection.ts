@@ -6,15 +6,7 @@ import { describeEndpoint, type ConnectionConfig } from './connectionConfig';
 import type { ConnectionStore } from './connectionStore';
 import type { Log } from './log';
 import { WalTail } from './walTail';
-import type { InstanceSummary } from '../rcp/types';
-
-/** Changes read from the WAL that no subscription event reports. */
-export type WalChange =
-  | { kind: 'created'; summary: InstanceSummary }
-  | { kind: 'deleted'; instanceId: string }
-  | { kind: 'applied'; instanceId: string; event: string; fromState: string; toState: string; walOffset: number }
-  | { kind: 'machine'; machine: string; version: number }
-  | { kind: 'skipped' };
+import { ChangeStream, type ChangeSource } from './changeStream';
 
 export type ConnectionStatus = 'disconnected' | 'connecting' | 'ready' | 'reconnecting' | 'failed';
 
@@ -50,9 +42,14 @@ export class ServerConnection implements vscode.Disposable {
   /** Cancels a resync still waiting for the feed to recover. */
   private pendingResync: (() => void) | undefined;
   private following = true;
-  private readonly walChanged = new vscode.EventEmitter<WalChange>();
-  /** Creates, deletes and new machine versions, read from the WAL (the server sends no events for them). */
-  readonly onDidReadWal = this.walChanged.event;
+  /** Holders of keepFollowing() (an open inspector): the WAL is followed while any is held, visible tree or not. */
+  private followers = 0;
+  /**
+   * This server's one ordered stream of changes (creates, moves, deletes, new
+   * machine versions), fed by the WAL tail and the live feed, with the counts
+   * and listings views render. It outlives reconnects.
+   */
+  readonly changes: ChangeStream;
   private readonly resynced = new vscode.EventEmitter<void>();
   /** After a reconnect: what is shown may be stale and should be fetched again. */
   readonly onDidResync = this.resynced.event;
@@ -62,8 +59,36 @@ export class ServerConnection implements vscode.Disposable {
     private readonly store: ConnectionStore,
     private readonly log: Log,
     private readonly requestTimeoutMs: () => number,
-  ) {}
+  ) {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const conn = this;
+    const source: ChangeSource = {
+      get isReady() {
+        return conn.isReady;
+      },
+      readWal: () => this.readWal(),
+      listInstances: async (params) => (await this.ensureClient()).listInstances(params),
+      lookup: (ids) => this.lookup(ids),
+    };
+    this.changes = new ChangeStream(source);
+  }
 
+  /** Machine, version and state of instances: one BATCH of GET_INSTANCE where the server has BATCH. */
+  private async lookup(ids: string[]): Promise<Map<string, { machine: string; version: number; state: string }>> {
+    const client = await this.ensureClient();
+    const found = new Map<string, { machine: string; version: number; state: string }>();
+    const put = (id: string, r: { machine: string; version: number; state: string } | null | undefined) => r && found.set(id, { machine: r.machine, version: r.version, state: r.state });
+    if (client.server.features.includes('batch')) {
+      for (let i = 0; i < ids.length; i += 100) {
+        const chunk = ids.slice(i, i + 100);
+        const { results } = await client.batch({ mode: 'best_effort', ops: chunk.map((instance_id) => ({ op: 'GET_INSTANCE', params: { instance_id } })) });
+        results.forEach((r, k) => r.status === 'ok' && put(chunk[k], r.result as { machine: string; version: number; state: string }));
+      }
+    } else {
+      await Promise.all(ids.map((instance_id) => client.getInstance({ instance_id }).then((r) => put(instance_id, r), () => undefined)));
+    }
+    return found;
+  }
   get name(): string {
     return this.config.name;
   }
@@ -138,7 +163,10 @@ export class ServerConnection implements vscode.Disposable {
     try {
       const feed = await client.watchAll({ include_ctx: false });
       this.feed = feed;
-      feed.on('event', (e: RcpEvent) => this.eventReceived.fire(e));
+      feed.on('event', (e: RcpEvent) => {
+        this.changes.hint(e);
+        this.eventReceived.fire(e);
+      });
       feed.on('error', (err: Error) => this.log.warn(`[${this.name}] live updates stopped: ${describeError(err)}`));
       feed.on('end', () => this.restartFeed(client, feed));
       // The feed could not fill in what it missed (too much arrived meanwhile): views re-read instead.
@@ -166,6 +194,7 @@ export class ServerConnection implements vscode.Disposable {
       this.resyncAfterFeedRecovers();
     } else if (state === 'closed' && this.status !== 'disconnected') {
       this.cancelPendingResync();
+      this.changes.stop();
       this.tail?.dispose();
       this.tail = undefined;
       const message = err ? describeError(err) : 'connection closed';
@@ -183,19 +212,13 @@ export class ServerConnection implements vscode.Disposable {
       const from = (await client.walStats()).latest_offset;
       if (client !== this.client) return; // disconnected meanwhile
       this.tail?.dispose();
-      const fire = (change: WalChange) => this.walChanged.fire(change);
+      this.changes.startAt(from);
       this.tail = new WalTail(client, from, {
-        created: (e) => {
-          const now = Date.now();
-          fire({ kind: 'created', summary: { id: e.instance_id, machine: e.machine, version: e.version, state: e.state, created_at: now, updated_at: now, last_wal_offset: e.wal_offset } });
-        },
-        deleted: (instanceId) => fire({ kind: 'deleted', instanceId }),
-        applied: (e) => fire({ kind: 'applied', instanceId: e.instance_id, event: e.event, fromState: e.from_state, toState: e.to_state, walOffset: e.wal_offset }),
-        machinePut: (machine, version) => fire({ kind: 'machine', machine, version }),
-        skipped: () => fire({ kind: 'skipped' }),
+        page: (records, next) => this.changes.applyWalPage(records, next),
+        skipped: (offset) => this.changes.skippedTo(offset),
         failed: (err) => this.log.warn(`[${this.name}] reading the WAL for creates and deletes failed: ${describeError(err)}`),
       });
-      this.tail.setActive(this.following);
+      this.tail.setActive(this.following || this.followers > 0);
     } catch (err) {
       this.log.warn(`[${this.name}] creates and deletes will show after a refresh: ${describeError(err)}`);
     }
@@ -206,17 +229,37 @@ export class ServerConnection implements vscode.Disposable {
    * is never both in a count and reported after it. False when nothing follows
    * the WAL here (the caller updates views itself).
    */
-  async catchUp(): Promise<boolean> {
+  catchUp(): Promise<boolean> {
+    return this.changes.catchUp();
+  }
+
+  /** The stream's way to read the WAL now (false when nothing follows it here). */
+  private async readWal(): Promise<boolean> {
     const tail = this.tail;
     if (!tail?.isActive) return false;
     await tail.pollFromNow();
     return true;
   }
 
+  /** Follow the WAL (so `changes` stays live) until the returned handle is disposed, whether or not the tree is visible. */
+  keepFollowing(): { dispose(): void } {
+    this.followers++;
+    this.tail?.setActive(true);
+    let held = true;
+    return {
+      dispose: () => {
+        if (!held) return;
+        held = false;
+        this.followers--;
+        this.tail?.setActive(this.following || this.followers > 0);
+      },
+    };
+  }
+
   /** Follow the WAL only while someone looks at what it updates. */
   setFollowing(on: boolean): void {
     this.following = on;
-    this.tail?.setActive(on);
+    this.tail?.setActive(on || this.followers > 0);
   }
 
   /**
@@ -227,7 +270,7 @@ export class ServerConnection implements vscode.Disposable {
     this.cancelPendingResync();
     const feed = this.feed;
     if (!feed || feed.closed || !feed.recovering) {
-      this.resynced.fire();
+      this.resync();
       return;
     }
     const stop = () => {
@@ -238,13 +281,19 @@ export class ServerConnection implements vscode.Disposable {
     };
     const fire = () => {
       stop();
-      this.resynced.fire();
+      this.resync();
     };
     // Never wait forever: a feed that cannot recover must not freeze the tree.
     const timer = setTimeout(fire, 15_000);
     feed.once('resumed', fire);
     feed.once('end', fire);
     this.pendingResync = stop;
+  }
+
+  /** What is listed and counted is read again; views are told to re-read. */
+  private resync(): void {
+    this.changes.resync();
+    this.resynced.fire();
   }
 
   private cancelPendingResync(): void {
@@ -259,7 +308,7 @@ export class ServerConnection implements vscode.Disposable {
       if (this.client === client && client.state === 'ready' && !this.feed) {
         this.log.info(`[${this.name}] restarting live updates`);
         // A new subscription starts from now: what happened in between is re-read.
-        void this.startFeed(client).then(() => this.client === client && this.feed && this.resynced.fire());
+        void this.startFeed(client).then(() => this.client === client && this.feed && this.resync());
       }
     }, 2000);
   }
@@ -274,6 +323,7 @@ export class ServerConnection implements vscode.Disposable {
     this.client = undefined;
     this.feed = undefined;
     this.definitions.clear();
+    this.changes.stop();
     this.setStatus('disconnected');
     if (client) {
       this.log.info(`[${this.name}] disconnected`);
@@ -302,6 +352,6 @@ export class ServerConnection implements vscode.Disposable {
     this.statusChanged.dispose();
     this.eventReceived.dispose();
     this.resynced.dispose();
-    this.walChanged.dispose();
+    this.changes.dispose();
   }
 }

@@ -1,15 +1,12 @@
 import { RcpConnectionError, type RcpClient } from '../rcp';
-import type { WalEntry } from '../rcp/types';
+import type { WalRecord } from '../rcp/types';
 
-/** What the WAL says happened that no subscription reports. */
+/** Where the WAL tail hands what it reads. */
 export interface WalTailListener {
-  created(e: { instance_id: string; machine: string; version: number; state: string; wal_offset: number }): void;
-  deleted(instanceId: string): void;
-  /** A transition, as the WAL has it (a subscription may have lost it: the server drops events for slow readers). */
-  applied(e: { instance_id: string; event: string; from_state: string; to_state: string; wal_offset: number }): void;
-  machinePut(machine: string, version: number): void;
-  /** The tail fell too far behind and skipped ahead: what was counted may be off. */
-  skipped(): void;
+  /** One page of records in WAL order; `next` is where the next page starts. Awaited before reading on. */
+  page(records: readonly WalRecord[], next: number): void | Promise<void>;
+  /** The tail fell too far behind and skipped ahead to `offset`: what was counted may be off. */
+  skipped(offset: number): void;
   failed(err: unknown): void;
 }
 
@@ -22,10 +19,9 @@ export interface WalTailOptions {
 const PAGE = 1000;
 
 /**
- * Follows the WAL for creates, deletes and machine versions: the server sends
- * events only for transitions, so without this a tree would not see an
- * instance created by the application under development until a refresh.
- * Transitions are reported too, so a view can notice one its subscription lost.
+ * Follows the WAL, a page at a time, for the change stream: the server sends
+ * events only for transitions (and may lose them), so the WAL is how creates,
+ * deletes, new machine versions and lost transitions are learnt.
  * Polls (one small WAL_READ a second when nothing happens), only while the
  * client is ready and the tail is active, and never two polls at once.
  */
@@ -90,14 +86,15 @@ export class WalTail {
       for (;;) {
         const page = await this.client.walRead({ from_offset: this.cursor, limit: PAGE });
         if (this.disposed) return;
-        for (const rec of page.records) this.handle(rec.entry, rec.offset);
         if (page.records.length === 0 || page.next_offset === null || page.next_offset <= this.cursor) break;
+        await this.listener.page(page.records, page.next_offset);
+        if (this.disposed) return;
         this.cursor = page.next_offset;
         read += page.records.length;
         if (page.records.length < PAGE) break;
         if (read >= this.catchUpLimit) {
           this.cursor = (await this.client.walStats()).latest_offset;
-          this.listener.skipped();
+          this.listener.skipped(this.cursor);
           break;
         }
       }
@@ -107,18 +104,6 @@ export class WalTail {
     } finally {
       this.polling = undefined;
       this.schedule();
-    }
-  }
-
-  private handle(e: WalEntry, offset: number): void {
-    if (e.type === 'create_instance') {
-      this.listener.created({ instance_id: e.instance_id, machine: e.machine, version: e.version, state: e.initial_state, wal_offset: offset });
-    } else if (e.type === 'delete_instance') {
-      this.listener.deleted(e.instance_id);
-    } else if (e.type === 'apply_event') {
-      this.listener.applied({ instance_id: e.instance_id, event: e.event, from_state: e.from_state, to_state: e.to_state, wal_offset: offset });
-    } else if (e.type === 'put_machine') {
-      this.listener.machinePut(e.machine, e.version);
     }
   }
 

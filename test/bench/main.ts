@@ -1,6 +1,7 @@
 import { codecBench, type Row } from './codec';
 import { extensionBench } from './extension';
 import { roundTripBench, type Target } from './roundtrip';
+import { listingMoveBench, soakBench } from './soak';
 import { startEmulator } from '../emulator/process';
 
 /**
@@ -39,6 +40,10 @@ async function main(): Promise<void> {
   } finally {
     await stop?.();
   }
+
+  rows.push(...listingMoveBench());
+  // The soak runs against its own emulator (a million writes are not for someone else's server).
+  if (!server) rows.push(...(await soakBench(quick ? 200_000 : 1_000_000)));
 
   if (!flag('--no-vscode') && !server) rows.push(...(await extensionBench()));
 

@@ -9,10 +9,14 @@ const FLOW = { states: ['new', 'done'], initial: 'new', transitions: [{ from: 'n
 function recorder() {
   const seen: string[] = [];
   const listener: WalTailListener = {
-    created: (e) => seen.push(`created ${e.instance_id} ${e.machine} v${e.version} in ${e.state}`),
-    deleted: (id) => seen.push(`deleted ${id}`),
-    applied: (e) => seen.push(`applied ${e.instance_id} ${e.event} ${e.from_state}→${e.to_state}`),
-    machinePut: (m, v) => seen.push(`machine ${m} v${v}`),
+    page: (records) => {
+      for (const { entry: e } of records) {
+        if (e.type === 'create_instance') seen.push(`created ${e.instance_id} ${e.machine} v${e.version} in ${e.initial_state}`);
+        else if (e.type === 'delete_instance') seen.push(`deleted ${e.instance_id}`);
+        else if (e.type === 'apply_event') seen.push(`applied ${e.instance_id} ${e.event} ${e.from_state}→${e.to_state}`);
+        else if (e.type === 'put_machine') seen.push(`machine ${e.machine} v${e.version}`);
+      }
+    },
     skipped: () => seen.push('skipped'),
     failed: (err) => seen.push(`failed ${String(err)}`),
   };

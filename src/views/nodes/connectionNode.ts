@@ -4,7 +4,6 @@ import { describeError, type ServerConnection } from '../../model/serverConnecti
 import { MachineNode } from './machineNode';
 import { MessageNode } from './messageNode';
 import { ExplorerNode, type ExplorerContext } from './node';
-import type { StateNode } from './stateNode';
 
 const STATUS_ICON: Record<ServerConnection['status'], [string, string | undefined]> = {
   disconnected: ['database', undefined],
@@ -97,15 +96,6 @@ export class ConnectionNode extends ExplorerNode {
     return [...this.machines.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** State rows that list an instance, or will list it first when they load. */
-  statesShowing(instanceId: string): StateNode[] {
-    const found: StateNode[] = [];
-    for (const m of this.machines.values()) {
-      for (const v of m.versionNodes.values()) for (const s of v.states.values()) if (s.lists(instanceId)) found.push(s);
-    }
-    return found;
-  }
-
   /** A machine version was stored: list it if the machines are shown. Returns whether anything changed. */
   machinePut(machine: string, version: number): boolean {
     if (!this.loaded) return false;
@@ -117,14 +107,6 @@ export class ConnectionNode extends ExplorerNode {
     if (existing.versions.includes(version)) return false;
     existing.versions = [...existing.versions, version].sort((a, b) => a - b);
     return true;
-  }
-
-  /** Counts shown under this connection, asked again. Returns the rows that changed. */
-  async recount(): Promise<ExplorerNode[]> {
-    const client = await this.connection.ensureClient();
-    await this.connection.catchUp();
-    const changed = await Promise.all([...this.machines.values()].map((m) => m.recount(client)));
-    return changed.flat();
   }
 
   /** The connection was closed or failed: forget what was loaded and wait for an explicit connect. */

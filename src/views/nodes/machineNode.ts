@@ -1,8 +1,6 @@
 import * as vscode from 'vscode';
 import type { ConnectionNode } from './connectionNode';
-import type { RcpClient } from '../../rcp';
 import { ExplorerNode, type ExplorerContext } from './node';
-import type { StateNode } from './stateNode';
 import { VersionNode } from './versionNode';
 
 export class MachineNode extends ExplorerNode {
@@ -36,33 +34,6 @@ export class MachineNode extends ExplorerNode {
     let node = this.versionNodes.get(v);
     if (!node) this.versionNodes.set(v, (node = new VersionNode(this, v, this.ctx)));
     return node;
-  }
-
-  /**
-   * Ask again for every count shown under this machine (one request per state:
-   * counts are machine-wide). Returns the state rows whose count changed.
-   */
-  async recount(client: RcpClient): Promise<StateNode[]> {
-    const byState = new Map<string, StateNode[]>();
-    for (const v of this.versionNodes.values()) {
-      for (const node of v.states.values()) {
-        if (node.count === undefined) continue;
-        const list = byState.get(node.state) ?? [];
-        list.push(node);
-        byState.set(node.state, list);
-      }
-    }
-    const changed: StateNode[] = [];
-    await Promise.all(
-      [...byState].map(async ([state, nodes]) => {
-        const moves = nodes.map((n) => n.moves);
-        const before = nodes.map((n) => n.count);
-        const { total } = await client.listInstances({ machine: this.name, state, limit: 1 });
-        await Promise.all(nodes.map((n, i) => n.countFetched(total, moves[i])));
-        nodes.forEach((n, i) => n.count !== before[i] && changed.push(n));
-      }),
-    );
-    return changed;
   }
 
   override async getChildren(): Promise<ExplorerNode[]> {

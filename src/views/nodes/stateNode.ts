@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { describeError } from '../../model/serverConnection';
-import type { InstanceSummary } from '../../rcp/types';
+import type { ChangeStream } from '../../model/changeStream';
+import type { StateListing } from '../../model/stateListing';
 import { InstanceNode } from './instanceNode';
 import { LoadMoreNode } from './loadMoreNode';
 import { MessageNode } from './messageNode';
@@ -8,33 +9,16 @@ import { ExplorerNode, type ExplorerContext } from './node';
 import type { VersionNode } from './versionNode';
 
 /**
- * A state of a machine version, with its instances loaded a page at a time.
- * Only loaded pages are kept. LIST_INSTANCES filters by machine and state but
- * not version, so for a machine with several versions the count covers all of
- * them and the list is filtered to this version as pages arrive.
+ * A state of a machine version: renders the count and rows the connection's
+ * change stream keeps (src/model/changeStream.ts), a page at a time. The
+ * stream decides what is listed where; this node only maps rows to tree items.
+ * LIST_INSTANCES filters by machine and state but not version, so for a machine
+ * with several versions the count covers all of them.
  */
 export class StateNode extends ExplorerNode {
-  /** Instances in this state (machine-wide), from LIST_INSTANCES `total`. */
-  count: number | undefined;
-  private instances: InstanceNode[] = [];
-  private readonly byId = new Map<string, InstanceNode>();
-  private serverOffset = 0;
-  private hasMore = false;
-  private loaded = false;
-  private loading: Promise<void> | undefined;
-  private error: string | undefined;
+  /** Tree items of the rows, by instance id, so a row keeps its node (reveal, selection). */
+  private readonly nodes = new Map<string, InstanceNode>();
   private readonly loadMore: LoadMoreNode;
-  /**
-   * Instances that arrived live (most recent last, at most a page of them).
-   * They are shown first whenever a page lands, wherever the server lists
-   * them, so a move is visible even when it raced the expansion.
-   */
-  private readonly recentArrivals = new Map<string, InstanceSummary>();
-  /** Instances that left while a page was in flight: the page may still list them. */
-  private readonly leftInFlight = new Set<string>();
-  private liveChanges = 0;
-  /** Bumped by reset(), so a page fetched for the list before it is dropped. */
-  private epoch = 0;
 
   constructor(
     readonly parent: VersionNode,
@@ -43,6 +27,21 @@ export class StateNode extends ExplorerNode {
   ) {
     super();
     this.loadMore = new LoadMoreNode(this);
+    // The listing exists from now on, so instances arriving before the first page are shown first when it lands.
+    void this.listing;
+  }
+
+  private get changes(): ChangeStream {
+    return this.parent.parent.parent.connection.changes;
+  }
+
+  private get listing(): StateListing {
+    return this.changes.listing(this.parent.parent.name, this.parent.version, this.state);
+  }
+
+  /** Instances in this state (machine-wide), from LIST_INSTANCES `total` kept up to date by the stream. */
+  get count(): number | undefined {
+    return this.changes.count(this.parent.parent.name, this.state);
   }
 
   get key(): string {
@@ -51,7 +50,7 @@ export class StateNode extends ExplorerNode {
   }
 
   get loadedCount(): number {
-    return this.instances.length;
+    return this.listing.size;
   }
 
   private get allVersions(): boolean {
@@ -83,221 +82,49 @@ export class StateNode extends ExplorerNode {
   }
 
   override async getChildren(): Promise<ExplorerNode[]> {
-    if (!this.loaded) {
-      const epoch = this.epoch;
+    const listing = this.listing;
+    if (!listing.loaded) {
       try {
-        await this.fetchPage();
+        const epoch = listing.epoch;
+        await this.changes.loadPage(listing, this.ctx.pageSize(), this.allVersions);
         // Reset meanwhile: what was fetched is gone; fetch the list as it is now.
-        if (epoch !== this.epoch) return this.getChildren();
-        this.loaded = true;
-        this.error = undefined;
+        if (epoch !== listing.epoch) return this.getChildren();
       } catch (err) {
-        this.error = describeError(err);
+        listing.error = describeError(err);
       }
     }
-    if (this.error && !this.instances.length) {
-      return [new MessageNode(this, `Could not load instances: ${this.error}`, 'error', { command: 'rstmdb.refresh', title: 'Retry', arguments: [this] })];
+    const rows = listing.rows();
+    if (listing.error && !rows.length) {
+      return [new MessageNode(this, `Could not load instances: ${listing.error}`, 'error', { command: 'rstmdb.refresh', title: 'Retry', arguments: [this] })];
     }
-    if (!this.instances.length) return [new MessageNode(this, 'No instances in this state')];
-    return this.hasMore ? [...this.instances, this.loadMore] : [...this.instances];
+    const shown = new Set<string>();
+    const nodes: ExplorerNode[] = rows.map((s) => {
+      shown.add(s.id);
+      let node = this.nodes.get(s.id);
+      if (node) node.summary = s;
+      else this.nodes.set(s.id, (node = new InstanceNode(this, s)));
+      return node;
+    });
+    for (const id of [...this.nodes.keys()]) if (!shown.has(id)) this.nodes.delete(id);
+    if (!nodes.length) return [new MessageNode(this, 'No instances in this state')];
+    return listing.hasMore ? [...nodes, this.loadMore] : nodes;
   }
 
   /** Fetch the next page (the "Load more…" row). */
   async more(): Promise<void> {
-    await this.fetchPage();
+    await this.changes.loadPage(this.listing, this.ctx.pageSize(), this.allVersions);
     this.ctx.changed(this);
   }
 
-  private fetchPage(): Promise<void> {
-    if (!this.loading) {
-      const loading = this.doFetch(this.epoch).finally(() => {
-        if (this.loading === loading) this.loading = undefined;
-      });
-      this.loading = loading;
-    }
-    return this.loading;
+  /** The tree item of a listed instance (after getChildren), for reveal(). */
+  nodeFor(id: string): InstanceNode | undefined {
+    return this.nodes.get(id);
   }
 
-  private async doFetch(epoch: number): Promise<void> {
-    const version = this.parent;
-    const conn = version.parent.parent.connection;
-    const client = await conn.ensureClient();
-    // Creates the WAL already holds are applied first, so the page and total below never count one twice.
-    await conn.catchUp();
-    // A reset while this was in flight: its pages belong to a list no longer shown.
-    const stale = () => epoch !== this.epoch;
-    if (stale()) return;
-    const want = this.ctx.pageSize();
-    const changesBefore = this.liveChanges;
-    this.leftInFlight.clear();
-    let added = 0;
-    let lastTotal: number | undefined;
-    try {
-      for (;;) {
-        const page = await client.listInstances({ machine: version.parent.name, state: this.state, limit: want, offset: this.serverOffset });
-        if (stale()) return;
-        lastTotal = page.total;
-        this.serverOffset += page.instances.length;
-        this.hasMore = page.has_more;
-        for (const s of page.instances) {
-          if (s.version !== version.version || this.byId.has(s.id)) continue;
-          this.append(s);
-          added++;
-        }
-        if (!page.has_more || added >= want || !this.allVersions) break;
-      }
-    } finally {
-      if (!stale()) this.applyLiveMoves();
-    }
-    if (stale()) return;
-    const total = lastTotal === undefined ? undefined : await this.settledTotal(lastTotal, changesBefore);
-    if (stale()) return;
-    this.count = total;
-    // Arrivals the WAL reported while the total was settled go first too.
-    this.applyLiveMoves();
-  }
-
-  /** Lay live moves over what the server listed: departures gone, recent arrivals first. */
-  private applyLiveMoves(): void {
-    for (const id of this.leftInFlight) {
-      const shown = this.byId.get(id);
-      if (!shown) continue;
-      // The server listed it before it left: it is no longer in the server's list either.
-      this.byId.delete(id);
-      this.instances = this.instances.filter((n) => n !== shown);
-      if (this.serverOffset > 0) this.serverOffset--;
-    }
-    this.leftInFlight.clear();
-    const arrivals = [...this.recentArrivals.values()].reverse().filter((a) => a.version === this.parent.version);
-    if (!arrivals.length) return;
-    const first = arrivals.map((a) => {
-      const node = this.byId.get(a.id) ?? new InstanceNode(this, a);
-      this.byId.set(a.id, node);
-      return node;
-    });
-    const placed = new Set(first);
-    const rest = this.instances.filter((n) => !placed.has(n));
-    this.instances = [...first, ...rest];
-  }
-
-  /**
-   * A total no live change raced. `total` was asked when the live-change counter
-   * was `movesThen`; the WAL is then caught up (so any create or delete the server
-   * may have counted is applied here too) and, if anything for this state was
-   * applied since, the total is asked again — a few times at most, live changes
-   * keep it right afterwards.
-   */
-  private async settledTotal(total: number, movesThen: number): Promise<number> {
-    const conn = this.parent.parent.parent.connection;
-    for (let attempt = 0; ; attempt++) {
-      await conn.catchUp();
-      // Disconnected meanwhile: keep what was read rather than connect again.
-      if (this.liveChanges === movesThen || attempt === 3 || !conn.isReady) return total;
-      // Just caught up above: the total asked now is measured against what is applied so far.
-      const client = await conn.ensureClient();
-      movesThen = this.liveChanges;
-      total = (await client.listInstances({ machine: this.parent.parent.name, state: this.state, limit: 1 })).total;
-    }
-  }
-
-  /** Counter of live changes in or out, so a count fetched meanwhile can be known stale. */
-  get moves(): number {
-    return this.liveChanges;
-  }
-
-  /** Takes a LIST_INSTANCES `total` asked when `moves` was `movesThen`, settled against live changes. */
-  async countFetched(total: number, movesThen: number): Promise<void> {
-    this.count = await this.settledTotal(total, movesThen);
-  }
-
-  private append(s: InstanceSummary): InstanceNode {
-    const node = new InstanceNode(this, s);
-    this.instances.push(node);
-    this.byId.set(s.id, node);
-    return node;
-  }
-
-  /** Listed here, or remembered as a live arrival to list first when the page loads. */
-  lists(id: string): boolean {
-    return this.byId.has(id) || this.recentArrivals.has(id);
-  }
-
-  find(id: string): InstanceNode | undefined {
-    return this.byId.get(id);
-  }
-
-  /** Live update: an instance entered this state. Shown first, as the most recently updated. */
-  arrive(s: InstanceSummary): InstanceNode | undefined {
-    // Told twice (this window's own create, then the WAL): count it once.
-    const known = this.byId.get(s.id) ?? (this.recentArrivals.has(s.id) ? null : undefined);
-    if (known !== undefined) {
-      if (known) known.summary = { ...known.summary, ...s, created_at: known.summary.created_at || s.created_at };
-      this.recentArrivals.set(s.id, s);
-      return known ?? undefined;
-    }
-    this.liveChanges++;
-    if (this.count !== undefined) this.count++;
-    this.leftInFlight.delete(s.id);
-    this.recentArrivals.delete(s.id);
-    this.recentArrivals.set(s.id, s);
-    if (this.recentArrivals.size > this.ctx.pageSize()) this.recentArrivals.delete(this.recentArrivals.keys().next().value!);
-    if (!this.loaded || s.version !== this.parent.version) return undefined;
-    const existing = this.byId.get(s.id);
-    if (existing) {
-      existing.summary = s;
-      return existing;
-    }
-    const node = new InstanceNode(this, s);
-    this.instances.unshift(node);
-    this.byId.set(s.id, node);
-    return node;
-  }
-
-  /** Live update: an instance left this state (or was deleted). Returns what was shown for it. */
-  leave(id: string): InstanceSummary | undefined {
-    this.liveChanges++;
-    if (this.count !== undefined && this.count > 0) this.count--;
-    this.recentArrivals.delete(id);
-    if (this.loading) this.leftInFlight.add(id);
-    const node = this.byId.get(id);
-    if (!node) return undefined;
-    this.byId.delete(id);
-    this.instances = this.instances.filter((n) => n !== node);
-    if (this.serverOffset > 0) this.serverOffset--;
-    return node.summary;
-  }
-
-  /**
-   * An instance that was created here but has already moved on (its create was
-   * read from the WAL after its first move arrived): it counts, but is not listed.
-   */
-  arrivedAndLeft(): void {
-    this.liveChanges++;
-    if (this.count !== undefined) this.count++;
-  }
-
-  /** Make sure an instance (found by id) is listed here, for reveal(). */
-  ensure(s: InstanceSummary): InstanceNode {
-    return this.byId.get(s.id) ?? this.arriveWithoutCount(s);
-  }
-
-  private arriveWithoutCount(s: InstanceSummary): InstanceNode {
-    const node = new InstanceNode(this, s);
-    this.instances.unshift(node);
-    this.byId.set(s.id, node);
-    return node;
-  }
-
-  /** Forget loaded pages; the next expansion fetches again. */
+  /** Forget loaded pages and the count; the next expansion fetches again. */
   reset(): void {
-    this.epoch++;
-    this.loading = undefined;
-    this.recentArrivals.clear();
-    this.instances = [];
-    this.byId.clear();
-    this.serverOffset = 0;
-    this.hasMore = false;
-    this.loaded = false;
-    this.error = undefined;
+    this.nodes.clear();
+    this.changes.resetListing(this.listing);
+    this.changes.forgetCount(this.parent.parent.name, this.state);
   }
 }

@@ -53,16 +53,13 @@ export class VersionNode extends ExplorerNode {
     if (!this.definition) return [new MessageNode(this, `Could not load the definition: ${this.error}`, 'error')];
     for (const s of this.definition.states) if (!this.states.has(s)) this.states.set(s, new StateNode(this, s, this.ctx));
     const nodes = this.definition.states.map((s) => this.states.get(s)!);
-    // Counts are fetched when the version is expanded, all states at once (pipelined).
+    // Counts are fetched when the version is expanded, all states at once (pipelined), settled by the stream.
     const missing = nodes.filter((n) => n.count === undefined);
     if (missing.length) {
       try {
         const conn = this.parent.parent.connection;
-        const client = await conn.ensureClient();
-        await conn.catchUp();
-        const movesThen = missing.map((n) => n.moves);
-        const totals = await Promise.all(missing.map((n) => client.listInstances({ machine: this.parent.name, state: n.state, limit: 1 })));
-        await Promise.all(missing.map((n, i) => n.countFetched(totals[i].total, movesThen[i])));
+        await conn.ensureClient();
+        await conn.changes.loadCounts(this.parent.name, missing.map((n) => n.state));
       } catch {
         // Counts stay unknown ("?"); the states are still browsable.
       }
@@ -72,9 +69,6 @@ export class VersionNode extends ExplorerNode {
 
   reset(): void {
     this.definition = undefined;
-    for (const s of this.states.values()) {
-      s.count = undefined;
-      s.reset();
-    }
+    for (const s of this.states.values()) s.reset();
   }
 }
