@@ -131,6 +131,7 @@ export class ChangeStream implements Disposable {
   startAt(offset: number): void {
     this.cursor = offset;
     for (const o of this.appliedAhead) if (o < offset) this.appliedAhead.delete(o);
+    this.recountIfLostTrack();
   }
 
   /** Known to have been deleted (a `delete_instance` record, or this window's delete). */
@@ -195,6 +196,7 @@ export class ChangeStream implements Disposable {
     if (records.length) this.cursor = Math.max(this.cursor ?? 0, next);
     if (fresh.length) for (const fn of this.pageListeners) fn(fresh);
     this.settleHeld();
+    this.recountIfLostTrack();
   }
 
   /** The WAL reading skipped ahead (too far behind): counts are asked again; held events are applied as they are. */
@@ -204,6 +206,7 @@ export class ChangeStream implements Disposable {
     for (const o of this.appliedAhead) if (o < offset) this.appliedAhead.delete(o);
     this.settleHeld();
     for (const fn of this.signalListeners) fn({ kind: 'gap', from, to: offset });
+    this.lostTrack = false;
     void this.recountAll();
   }
 
@@ -247,15 +250,22 @@ export class ChangeStream implements Disposable {
   }
 
   private applyAhead(offset: number, change: InstanceChange, origin: ChangeOrigin): void {
-    if (this.cursor !== undefined) {
-      this.appliedAhead.add(offset);
-      if (this.appliedAhead.size > APPLIED_AHEAD_CAP) {
-        // Only while the WAL is not followed: forget the oldest, and trust no count until asked again.
-        this.appliedAhead.delete(this.appliedAhead.values().next().value!);
-        void this.recountAll();
-      }
+    this.appliedAhead.add(offset);
+    if (this.appliedAhead.size > APPLIED_AHEAD_CAP) {
+      // Only while the WAL is not followed: forget the oldest; counts are asked again once the reading resumes.
+      this.appliedAhead.delete(this.appliedAhead.values().next().value!);
+      this.lostTrack = true;
     }
     this.apply(change, origin);
+  }
+
+  /** Offsets applied ahead were forgotten (cap): the WAL reading may apply some again, so counts are asked again when it resumes. */
+  private lostTrack = false;
+
+  private recountIfLostTrack(): void {
+    if (!this.lostTrack) return;
+    this.lostTrack = false;
+    void this.recountAll();
   }
 
   private applyRecord(rec: WalRecord): void {
