@@ -125,6 +125,7 @@ export class World {
 export type Step =
   | { t: 'create'; version: 1 | 2; own: boolean }
   | { t: 'apply'; pick: number; event: 'go' | 'back' | 'stay' }
+  | { t: 'applyAny'; pick: number; event: 'go' | 'back' | 'stay' }
   | { t: 'delete'; pick: number; own: boolean }
   | { t: 'deliver' }
   | { t: 'lose' }
@@ -137,6 +138,8 @@ export type Step =
 export const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ t: fc.constant('create' as const), version: fc.constantFrom(1 as const, 2 as const), own: fc.boolean() }) },
   { weight: 8, arbitrary: fc.record({ t: fc.constant('apply' as const), pick: fc.nat(), event: fc.constantFrom('go' as const, 'back' as const, 'stay' as const) }) },
+  // Any instance ever created: a deleted one still moves on the real server (soft delete), and is counted nowhere.
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('applyAny' as const), pick: fc.nat(), event: fc.constantFrom('go' as const, 'back' as const, 'stay' as const) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('delete' as const), pick: fc.nat(), own: fc.boolean() }) },
   { weight: 6, arbitrary: fc.constant({ t: 'deliver' as const }) },
   { weight: 2, arbitrary: fc.constant({ t: 'lose' as const }) },
@@ -174,6 +177,14 @@ export async function run(steps: Step[], w = new World()): Promise<World> {
         }
         break;
       }
+      case 'applyAny':
+        if (!w.ids) break;
+        try {
+          w.db.applyEvent({ instance_id: `i${s.pick % w.ids}`, event: s.event });
+        } catch {
+          // gone for good (a hard delete), or no such transition
+        }
+        break;
       case 'deliver': {
         const e = w.feed.shift();
         if (e) w.stream.hint(e);
