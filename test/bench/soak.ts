@@ -1,11 +1,10 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { ChangeStream } from '../../src/model/changeStream';
 import { StateListing } from '../../src/model/stateListing';
-import { WalTail } from '../../src/model/walTail';
 import { RcpClient } from '../../src/rcp';
 import type { InstanceSummary } from '../../src/rcp/types';
 import { startEmulator } from '../emulator/process';
+import { streamOnClient } from '../model/streamOnClient';
 import type { Row } from './codec';
 
 const FLIP = { states: ['a', 'b'], initial: 'a', transitions: [{ from: 'a', event: 'flip', to: 'b' }, { from: 'b', event: 'flop', to: 'a' }] };
@@ -29,32 +28,15 @@ export async function soakBench(total: number): Promise<Row[]> {
   const emu = await startEmulator({ seed: 'none' });
   const driver = await RcpClient.connect({ host: emu.host, port: emu.port, requestTimeoutMs: 120_000 });
   const watcher = await RcpClient.connect({ host: emu.host, port: emu.port, requestTimeoutMs: 120_000, clientName: 'rstmdb-vscode' });
-  let tail: WalTail | undefined;
+  let live: Awaited<ReturnType<typeof streamOnClient>> | undefined;
   try {
     await driver.putMachine({ machine: 'flip', version: 1, definition: FLIP });
     for (let s = 0; s < INSTANCES; s += 100) {
       await driver.batch({ mode: 'atomic', ops: Array.from({ length: 100 }, (_, i) => ({ op: 'CREATE_INSTANCE', params: { machine: 'flip', version: 1, instance_id: `s-${s + i}` } })) });
     }
-    const stream = new ChangeStream({
-      get isReady() {
-        return watcher.state === 'ready';
-      },
-      readWal: async () => {
-        await tail!.pollFromNow();
-        return true;
-      },
-      listInstances: (p) => watcher.listInstances(p),
-      lookup: async () => new Map(),
-    });
-    const from = (await watcher.walStats()).latest_offset;
-    stream.startAt(from);
-    tail = new WalTail(watcher, from, { page: (r, n) => stream.applyWalPage(r, n), skipped: (o) => stream.skippedTo(o), failed: () => undefined });
-    let received = 0;
-    const feed = await watcher.watchAll({ include_ctx: false });
-    feed.on('event', (e) => {
-      received++;
-      stream.hint(e);
-    });
+    live = await streamOnClient(watcher);
+    const { stream } = live;
+    const received = live.received;
     const listings: StateListing[] = ['a', 'b'].map((s) => stream.listing('flip', 1, s));
     for (const l of listings) await stream.loadPage(l, 100, false);
     await stream.loadCounts('flip', ['a', 'b']);
@@ -79,12 +61,12 @@ export async function soakBench(total: number): Promise<Row[]> {
       await Promise.all(batches);
       if (!baseline && sent >= warmUp) {
         // Let the watcher catch up with the warm-up before the baseline is taken.
-        await until(() => received >= sent);
+        await until(() => received() >= sent);
         await stream.catchUp();
         baseline = heapMb();
       }
     }
-    await until(() => received >= total);
+    await until(() => received() >= total);
     await stream.catchUp();
     const seconds = (Date.now() - started) / 1000;
     const end = heapMb();
@@ -93,11 +75,11 @@ export async function soakBench(total: number): Promise<Row[]> {
     const counted = (stream.count('flip', 'a') ?? NaN) + (stream.count('flip', 'b') ?? NaN);
     const m = stream.memory;
     return [
-      { name: `soak: ${total.toLocaleString('en-US')} events through the explorer's model`, value: total / seconds, unit: 'ev/s', note: `${received} received, ${rows} rows, counts sum ${counted}/${INSTANCES}` },
+      { name: `soak: ${total.toLocaleString('en-US')} events through the explorer's model`, value: total / seconds, unit: 'ev/s', note: `${received()} received, ${rows} rows, counts sum ${counted}/${INSTANCES}` },
       { name: 'soak: heap growth after warm-up', value: growth, unit: 'MB', note: `target < 20 (${baseline.toFixed(1)} → ${end.toFixed(1)} MB); remembered: ${m.known} known, ${m.appliedAhead} applied ahead, ${m.held} held` },
     ];
   } finally {
-    tail?.dispose();
+    await live?.dispose();
     await watcher.close();
     await driver.close();
     await emu.stop();
