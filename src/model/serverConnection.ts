@@ -174,7 +174,7 @@ export class ServerConnection implements vscode.Disposable {
         if (this.feed !== feed) return;
         this.log.warn(`[${this.name}] live updates fell behind; re-reading`);
         this.cancelPendingResync();
-        this.resynced.fire();
+        this.resync();
       });
     } catch (err) {
       // Browsing still works without live updates; say so and carry on.
