@@ -2,6 +2,7 @@ import { codecBench, type Row } from './codec';
 import { extensionBench } from './extension';
 import { roundTripBench, type Target } from './roundtrip';
 import { listingMoveBench, soakBench } from './soak';
+import { clientSoakBench } from './clientSoak';
 import { startEmulator } from '../emulator/process';
 
 /**
@@ -22,6 +23,8 @@ async function main(): Promise<void> {
 
   const rows: Row[] = [];
   rows.push(...codecBench(ms));
+  // The client alone against a server flooding it (a fixture server): heap after forced GC must stay flat.
+  rows.push(...(await clientSoakBench(quick ? 100_000 : 500_000)));
 
   const server = value('--server');
   const token = value('--token') ?? process.env.RSTMDB_TOKEN;
