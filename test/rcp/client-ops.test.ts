@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { RcpClient, RcpConnectionError, RcpError } from '../../src/rcp';
+import { RcpClient, RcpConnectionError, RcpError, type RcpEvent } from '../../src/rcp';
 import type { MachineDefinition } from '../../src/rcp';
 import { startEmulator, type EmulatorProcess } from '../emulator/process';
 
@@ -39,6 +39,28 @@ describe('RcpClient against the emulator', () => {
   after(async () => {
     await client?.close();
     await emu?.stop();
+  });
+
+  test('an APPLY_EVENT replayed with its idempotency_key (broadcast again by the server) reaches a subscriber once', { timeout: 10_000 }, async () => {
+    await client.createInstance({ machine: 'order', version: 1, instance_id: 'replayed', initial_ctx: { amount: 5 } });
+    const sub = await client.watchInstance({ instance_id: 'replayed', include_ctx: false });
+    const seen: string[] = [];
+    sub.on('event', (e: RcpEvent) => seen.push(`${e.event}@${e.wal_offset}`));
+    try {
+      const first = await client.applyEvent({ instance_id: 'replayed', event: 'pay', idempotency_key: 'k-1' });
+      const replay = await client.applyEvent({ instance_id: 'replayed', event: 'pay', idempotency_key: 'k-1' });
+      assert.equal(replay.wal_offset, first.wal_offset, 'the replay answers the first result');
+      // A later event proves the replay was dropped rather than still on its way.
+      const ship = await client.applyEvent({ instance_id: 'replayed', event: 'ship' });
+      await new Promise<void>((resolve) => {
+        const check = () => seen.includes(`ship@${ship.wal_offset}`) && (sub.off('event', check), resolve());
+        sub.on('event', check);
+        check();
+      });
+      assert.deepEqual(seen, [`pay@${first.wal_offset}`, `ship@${ship.wal_offset}`]);
+    } finally {
+      await sub.close();
+    }
   });
 
   test('HELLO result, PING and INFO describe the server', async () => {
