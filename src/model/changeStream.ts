@@ -13,6 +13,12 @@ export const APPLIED_AHEAD_CAP = 10_000;
 export const KNOWN_INSTANCES_CAP = 20_000;
 /** Instances remembered as deleted (from `delete_instance` records); oldest forgotten first. */
 export const KNOWN_DELETED_CAP = 20_000;
+/**
+ * Live events waiting for the WAL reading. They leave as soon as a read passes
+ * them; this many only wait when reads keep failing, and past it the oldest is
+ * applied as the subscription told it.
+ */
+export const HELD_EVENTS_CAP = 1000;
 /** A count is asked again at most this many times while changes for its state keep racing the answer. */
 const SETTLE_ATTEMPTS = 3;
 
@@ -164,6 +170,11 @@ export class ChangeStream implements Disposable {
       return;
     }
     this.held.set(e.wal_offset, e);
+    if (this.held.size > HELD_EVENTS_CAP) {
+      const [offset, oldest] = this.held.entries().next().value!;
+      this.held.delete(offset);
+      this.applyAhead(offset, this.moveOf(oldest.instance_id, oldest.event, oldest.from_state, oldest.to_state, offset), 'live');
+    }
     void this.readWal();
   }
 

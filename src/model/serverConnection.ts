@@ -238,7 +238,7 @@ export class ServerConnection implements vscode.Disposable {
     const tail = this.tail;
     if (!tail?.isActive) return false;
     await tail.pollFromNow();
-    return true;
+    return !tail.lastReadFailed;
   }
 
   /** Follow the WAL (so `changes` stays live) until the returned handle is disposed, whether or not the tree is visible. */

@@ -29,6 +29,8 @@ export class WalTail {
   private cursor: number;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
+  /** The last read ended in an error (it did not reach the end of the WAL). */
+  lastReadFailed = false;
   private active = true;
   private disposed = false;
   private readonly intervalMs: number;
@@ -98,7 +100,9 @@ export class WalTail {
           break;
         }
       }
+      this.lastReadFailed = false;
     } catch (err) {
+      this.lastReadFailed = true;
       // A dropped connection is the client's to mend; the next poll continues from the same place.
       if (!(err instanceof RcpConnectionError)) this.listener.failed(err);
     } finally {

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { InstanceChange } from '../../src/model/instanceChange';
 import type { WalRecord } from '../../src/rcp/types';
-import { APPLIED_AHEAD_CAP, KNOWN_DELETED_CAP, KNOWN_INSTANCES_CAP } from '../../src/model/changeStream';
+import { APPLIED_AHEAD_CAP, HELD_EVENTS_CAP, KNOWN_DELETED_CAP, KNOWN_INSTANCES_CAP } from '../../src/model/changeStream';
 import { LIVE_ARRIVALS_CAP } from '../../src/model/stateListing';
 import { MACHINE, run, STATES, step, World } from './changeStreamWorld';
 
@@ -92,5 +92,26 @@ describe('the change stream against the emulator (randomised interleavings)', ()
     assert.ok(w.stream.isDeleted(`c${n - 1}`));
     assert.equal(listing.size, 0, 'deleted instances are no longer listed');
     assert.equal(w.stream.memory.rows, 0);
+  });
+
+  test('live events wait for the WAL only while it can be read: a failed read applies them as told, and few wait at once', { timeout: 30_000 }, async () => {
+    const w = new World();
+    const moved: string[] = [];
+    w.stream.onChange((c) => c.kind === 'moved' && moved.push(`${c.instanceId} ${c.fromState}→${c.toState}`));
+    for (let i = 0; i < HELD_EVENTS_CAP + 500; i++) w.db.createInstance({ machine: MACHINE, version: 1, instance_id: `u${i}` });
+    // Instances the stream has never seen: their events wait for a WAL read that does not come.
+    for (let i = 0; i < HELD_EVENTS_CAP + 500; i++) w.db.applyEvent({ instance_id: `u${i}`, event: 'go' });
+    for (const e of w.feed.splice(0)) w.stream.hint(e);
+    assert.ok(w.stream.memory.held <= HELD_EVENTS_CAP, `${w.stream.memory.held} events waiting`);
+    assert.equal(moved.length, 500, 'the oldest past the cap were applied as told');
+    // The WAL cannot be read any more: the next event does not wait at all, nor do those still waiting.
+    w.walBroken = true;
+    w.db.createInstance({ machine: MACHINE, version: 1, instance_id: 'late' });
+    w.db.applyEvent({ instance_id: 'late', event: 'go' });
+    w.stream.hint(w.feed.shift()!);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(w.stream.memory.held, 0);
+    assert.equal(moved.length, HELD_EVENTS_CAP + 501);
+    assert.equal(moved.at(-1), 'late a→b');
   });
 });

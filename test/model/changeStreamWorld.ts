@@ -35,6 +35,8 @@ export class World {
   readonly running: Promise<unknown>[] = [];
   ids = 0;
   walPageSize = 3;
+  /** Reading the WAL fails (or nothing follows it): the stream is told at once. */
+  walBroken = false;
 
   constructor() {
     this.db.putMachine({ machine: MACHINE, version: 1, definition: DEF });
@@ -56,7 +58,7 @@ export class World {
     const world = this;
     const source: ChangeSource = {
       isReady: true,
-      readWal: () => new Promise<boolean>((resolve) => world.walWaiters.push(resolve)),
+      readWal: () => (world.walBroken ? Promise.resolve(false) : new Promise<boolean>((resolve) => world.walWaiters.push(resolve))),
       listInstances: (params) => new Promise((resolve) => world.lists.push({ params, resolve })),
       lookup: async (ids) => {
         const found = new Map<string, { machine: string; version: number; state: string }>();

@@ -16,7 +16,7 @@ export async function streamOnClient(client: RcpClient, tailIntervalMs = 1000): 
     },
     readWal: async () => {
       await tail!.pollFromNow();
-      return true;
+      return !tail!.lastReadFailed;
     },
     listInstances: (p) => client.listInstances(p),
     lookup: async (ids) => {
