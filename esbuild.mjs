@@ -1,4 +1,4 @@
-// Bundles the extension host code into dist/extension.js. The native CRC32C
+// Bundles the extension host code into dist/extension.js and the inspector's webview into dist/webview/. The native CRC32C
 // addon is loaded at run time when it is shipped next to the bundle; where it
 // cannot load, src/rcp/crc32c.ts falls back to TypeScript.
 import * as esbuild from 'esbuild';
@@ -32,9 +32,30 @@ if (existsSync(scope)) {
   }
 }
 
+// The inspector's page: a separate browser bundle (with its CSS), and the codicon font beside it.
+const webview = await esbuild.context({
+  entryPoints: { inspector: 'src/webview/main.ts' },
+  bundle: true,
+  outdir: 'dist/webview',
+  platform: 'browser',
+  format: 'esm',
+  target: 'es2022',
+  minify: production,
+  sourcemap: production ? false : 'linked',
+  logLevel: 'warning',
+  legalComments: production ? 'none' : 'inline',
+});
+mkdirSync(join('dist', 'webview'), { recursive: true });
+for (const name of ['codicon.css', 'codicon.ttf']) {
+  cpSync(join('node_modules', '@vscode', 'codicons', 'dist', name), join('dist', 'webview', name));
+}
+
 if (watch) {
   await ctx.watch();
+  await webview.watch();
 } else {
   await ctx.rebuild();
+  await webview.rebuild();
   await ctx.dispose();
+  await webview.dispose();
 }

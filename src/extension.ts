@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { registerConnectionCommands } from './commands/connectionCommands';
+import { registerInspectorCommands } from './commands/inspectorCommands';
 import { registerInstanceCommands } from './commands/instanceCommands';
+import { InspectorManager } from './inspector/inspectorManager';
 import { ConnectionManager } from './model/connectionManager';
 import { ConnectionStore } from './model/connectionStore';
 import { Log } from './model/log';
@@ -12,6 +14,7 @@ import { crc32cImplementation } from './rcp/crc32c';
 
 export interface ExtensionApi {
   manager: ConnectionManager;
+  inspectors: InspectorManager;
   explorer: ExplorerProvider;
   view: vscode.TreeView<ExplorerNode>;
   activatedInMs: number;
@@ -28,6 +31,9 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
   const manager = new ConnectionManager(store, log);
   const explorer = new ExplorerProvider(manager);
   const instanceDocuments = new InstanceDocumentProvider(manager);
+  const inspectors = new InspectorManager(manager, context.extensionUri, log);
+  // Registered at once, so a window reload finds the serializer for the panels it restores.
+  context.subscriptions.push(inspectors, inspectors.register());
   const view = vscode.window.createTreeView('rstmdb.connections', { treeDataProvider: explorer, showCollapseAll: true });
   // Expanding a connection connects it, as in other database explorers.
   const onExpand = view.onDidExpandElement((e) => {
@@ -54,11 +60,12 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
     vscode.workspace.registerTextDocumentContentProvider(INSTANCE_SCHEME, instanceDocuments),
     ...registerConnectionCommands(manager, log),
     ...registerInstanceCommands(manager, explorer, view, instanceDocuments),
+    ...registerInspectorCommands(manager, inspectors),
   );
   const activatedInMs = Date.now() - started;
   // Which CRC32C runs says whether the native module loaded on this platform (the fallback is slower, not wrong).
   log.info(`rstmdb extension activated in ${activatedInMs} ms (CRC32C: ${crc32cImplementation})`);
-  const api: ExtensionApi = { manager, explorer, view, activatedInMs };
+  const api: ExtensionApi = { manager, inspectors, explorer, view, activatedInMs };
   runTestSuiteIfAsked(api);
   return context.extensionMode === vscode.ExtensionMode.Test ? api : undefined;
 }

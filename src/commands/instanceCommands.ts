@@ -22,8 +22,20 @@ function connectionOf(node: ExplorerNode | undefined): ServerConnection | undefi
 /** Payloads that failed to apply, kept so the next attempt starts from what the user typed. */
 const unsentPayloads = new Map<string, string>();
 
+/** `{connection, instanceId}` from the inspector (its webview's requests are checked before they get here). */
+function instanceRef(manager: ConnectionManager, arg: unknown): { conn: ServerConnection; id: string; event?: string } | undefined {
+  if (typeof arg !== 'object' || arg === null || arg instanceof InstanceNode) return undefined;
+  const { connection, instanceId, event } = arg as { connection?: unknown; instanceId?: unknown; event?: unknown };
+  if (typeof connection !== 'string' || typeof instanceId !== 'string' || !instanceId) return undefined;
+  const conn = manager.get(connection);
+  if (!conn) return undefined;
+  return { conn, id: instanceId, ...(typeof event === 'string' && event ? { event } : {}) };
+}
+
 async function targetInstance(manager: ConnectionManager, arg: unknown, title: string): Promise<{ conn: ServerConnection; id: string } | undefined> {
   if (arg instanceof InstanceNode) return { conn: connectionOf(arg)!, id: arg.id };
+  const ref = instanceRef(manager, arg);
+  if (ref) return { conn: ref.conn, id: ref.id };
   const conn = await pickConnection(manager, title);
   if (!conn) return undefined;
   const id = await ask({ title, prompt: `Instance id on '${conn.name}'`, validateInput: (v) => (v.trim() ? undefined : 'Enter an instance id.') });
@@ -38,6 +50,9 @@ interface ApplyRetry {
 }
 
 async function applyEvent(manager: ConnectionManager, arg: unknown, again?: ApplyRetry): Promise<void> {
+  // The inspector names the event when a transition on its diagram was clicked.
+  const ref = again ? undefined : instanceRef(manager, arg);
+  if (ref?.event) again = { conn: ref.conn, id: ref.id, event: ref.event };
   const target = again ?? (await targetInstance(manager, arg, 'Apply Event'));
   if (!target) return;
   const { conn, id } = target;
@@ -90,7 +105,10 @@ async function applyEvent(manager: ConnectionManager, arg: unknown, again?: Appl
   try {
     const r = await client.applyEvent({ instance_id: id, event, payload, expected_state: inst.state });
     unsentPayloads.delete(key);
-    void vscode.window.showInformationMessage(`${id}: ${r.from_state} → ${r.to_state} on '${event}' (WAL offset ${r.wal_offset}).`);
+    const inspect = 'Open Inspector';
+    void vscode.window
+      .showInformationMessage(`${id}: ${r.from_state} → ${r.to_state} on '${event}' (WAL offset ${r.wal_offset}).`, inspect)
+      .then((pick) => pick === inspect && vscode.commands.executeCommand('rstmdb.openInspector', { connection: conn.name, instanceId: id }));
   } catch (err) {
     unsentPayloads.set(key, payloadText);
     const edit = 'Edit Payload and Retry';
@@ -146,7 +164,7 @@ export function registerInstanceCommands(
       vscode.window.setStatusBarMessage(`Copied ${node.id}`, 2000);
     }),
     vscode.commands.registerCommand('rstmdb.openInstance', async (arg?: unknown) => {
-      const target = await targetInstance(manager, arg, 'Open Instance');
+      const target = await targetInstance(manager, arg, 'Open Instance as JSON');
       if (!target) return;
       const uri = instanceUri(target.conn.name, target.id);
       // Already open: show it as the server has it now.

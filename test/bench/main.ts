@@ -1,5 +1,6 @@
 import { codecBench, type Row } from './codec';
 import { extensionBench } from './extension';
+import { inspectorBench } from './inspector';
 import { roundTripBench, type Target } from './roundtrip';
 import { listingMoveBench, soakBench } from './soak';
 import { clientSoakBench } from './clientSoak';
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   // The soak runs against its own emulator (a million writes are not for someone else's server).
   if (!server) rows.push(...(await soakBench(quick ? 200_000 : 1_000_000)));
 
+  if (!server) rows.push(...(await inspectorBench(quick)));
   if (!flag('--no-vscode') && !server) rows.push(...(await extensionBench()));
 
   const width = Math.max(...rows.map((r) => r.name.length));

@@ -38,7 +38,7 @@ export class InstanceNode extends ExplorerNode {
     md.appendMarkdown(`| $(add) Created | ${fmt(s.created_at)} |\n`);
     md.appendMarkdown(`| $(edit) Updated | ${fmt(s.updated_at)} |\n`);
     item.tooltip = md;
-    item.command = { command: 'rstmdb.openInstance', title: 'Open Instance', arguments: [this] };
+    item.command = { command: 'rstmdb.openInspector', title: 'Open Inspector', arguments: [this] };
     return item;
   }
 }

@@ -1,0 +1,271 @@
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { HistoryIndex } from '../model/historyIndex';
+import type { Log } from '../model/log';
+import { describeError, type ServerConnection } from '../model/serverConnection';
+import type { ConnectionState, HistoryView, HostMessage, InspectorUiState, WebviewMessage } from '../protocol/inspector';
+import { validWebviewMessage } from '../protocol/validate';
+import { RcpError } from '../rcp';
+import type { InstanceSummary } from '../rcp/types';
+import { inspectorHtml } from './html';
+import { buildSnapshot, panelTitle } from './snapshot';
+
+/** What the panel asks of the rest of the extension (commands live elsewhere). */
+export interface PanelServices {
+  extensionUri: vscode.Uri;
+  log: Log;
+  historyOf(conn: ServerConnection): HistoryIndex;
+  /** The index is still on its first read of the WAL. */
+  historyLoading(conn: ServerConnection): Promise<void> | undefined;
+}
+
+/** A plain reference to an instance, as commands accept it from the inspector. */
+export interface InstanceRef {
+  connection: string;
+  instanceId: string;
+}
+
+export function bundleRoot(extensionUri: vscode.Uri): vscode.Uri {
+  return vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
+}
+
+export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
+  return { enableScripts: true, localResourceRoots: [bundleRoot(extensionUri)] };
+}
+
+export function setPageHtml(webview: vscode.Webview, extensionUri: vscode.Uri, view: 'instance' | 'machine'): void {
+  const root = bundleRoot(extensionUri);
+  const uri = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, name)).toString();
+  webview.html = inspectorHtml({
+    cspSource: webview.cspSource,
+    nonce: randomBytes(16).toString('base64'),
+    script: uri('inspector.js'),
+    style: uri('inspector.css'),
+    codicons: uri('codicon.css'),
+    view,
+  });
+}
+
+/** Up to this many LIST_INSTANCES rows are searched for the created/updated times GET_INSTANCE lacks. */
+const SUMMARY_SEARCH = 3000;
+
+/**
+ * One inspector panel: one instance on one connection. The page is rebuilt by
+ * VS Code whenever it is shown again (no retainContextWhenHidden), and every
+ * `ready` gets a full snapshot, so nothing needs replaying to a page.
+ */
+export class InspectorPanel implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[] = [];
+  private ready = false;
+  private seq = 0;
+  private loading: Promise<void> | undefined;
+  private reloadAgain = false;
+  private summary: InstanceSummary | undefined;
+  private disposed = false;
+  private readonly disposedEmitter = new vscode.EventEmitter<void>();
+  readonly onDidDispose = this.disposedEmitter.event;
+  machine: string | undefined;
+  version: number | undefined;
+  /** The webview's UI state as it last said (for the e2e and for restoring). */
+  uiState: InspectorUiState | undefined;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    readonly connection: ServerConnection,
+    readonly instanceId: string,
+    private readonly services: PanelServices,
+    summary?: InstanceSummary,
+  ) {
+    this.summary = summary;
+    panel.webview.options = webviewOptions(services.extensionUri);
+    panel.iconPath = vscode.Uri.joinPath(services.extensionUri, 'media', 'rstmdb.svg');
+    setPageHtml(panel.webview, services.extensionUri, 'instance');
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((m: unknown) => this.receive(m)),
+      panel.onDidChangeViewState(() => {
+        // A hidden page is gone; the next one says ready and gets a snapshot.
+        if (!panel.visible) this.ready = false;
+      }),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  get key(): string {
+    return panelKey(this.connection.name, this.instanceId);
+  }
+
+  get ref(): InstanceRef {
+    return { connection: this.connection.name, instanceId: this.instanceId };
+  }
+
+  /** Something about the instance may have changed: re-read it if someone is looking. */
+  changed(): void {
+    if (this.ready && this.panel.visible) void this.reload();
+  }
+
+  reveal(): void {
+    this.panel.reveal(undefined, false);
+  }
+
+  private post(message: HostMessage): void {
+    if (this.disposed) return;
+    void this.panel.webview.postMessage(message).then(undefined, () => undefined);
+  }
+
+  /** Progress of the first WAL read, shown while history is loading. */
+  progress(read: number, total: number): void {
+    if (this.ready) this.post({ t: 'progress', read, total });
+  }
+
+  private receive(raw: unknown): void {
+    const m = validWebviewMessage(raw);
+    if (!m) {
+      this.services.log.warn(`[inspector] dropped a malformed message from the webview of '${this.instanceId}'`);
+      return;
+    }
+    if (m.t === 'ready') {
+      this.ready = true;
+      if (m.state) this.uiState = m.state;
+      void this.reload();
+      return;
+    }
+    void this.handle(m).then(
+      (result) => this.post({ t: 'response', id: m.id, ok: true, result: result ?? null }),
+      (err) => this.post({ t: 'response', id: m.id, ok: false, error: describeError(err) }),
+    );
+  }
+
+  private async handle(m: Extract<WebviewMessage, { t: 'request' }>): Promise<unknown> {
+    switch (m.op) {
+      case 'applyEvent':
+        await vscode.commands.executeCommand('rstmdb.applyEvent', { ...this.ref, ...(m.args.event ? { event: m.args.event } : {}) });
+        await this.reload();
+        return null;
+      case 'refresh':
+        this.connection.forgetDefinitions();
+        this.summary = undefined;
+        await this.services.historyOf(this.connection).catchUp();
+        await this.reload();
+        return null;
+      case 'copy':
+        await vscode.env.clipboard.writeText(m.args.text);
+        vscode.window.setStatusBarMessage(`Copied ${m.args.what}`, 2000);
+        return null;
+      case 'openJson':
+        await vscode.commands.executeCommand('rstmdb.openInstance', this.ref);
+        return null;
+      case 'delete':
+        await vscode.commands.executeCommand('rstmdb.deleteInstance', this.ref);
+        await this.services.historyOf(this.connection).catchUp();
+        await this.reload();
+        return null;
+      case 'close':
+        this.panel.dispose();
+        return null;
+      case 'historyEntry':
+        return this.services.historyOf(this.connection).detail(this.instanceId, m.args.offset);
+    }
+  }
+
+  /** Reads the instance again and sends a snapshot; calls during a read lead to one more read after it. */
+  reload(): Promise<void> {
+    if (this.loading) {
+      this.reloadAgain = true;
+      return this.loading;
+    }
+    const run = (async () => {
+      do {
+        this.reloadAgain = false;
+        await this.load();
+      } while (this.reloadAgain && !this.disposed);
+    })().finally(() => (this.loading = undefined));
+    this.loading = run;
+    return run;
+  }
+
+  private connectionState(): ConnectionState {
+    const s = this.connection.status;
+    return s === 'ready' ? 'ready' : s;
+  }
+
+  private async load(): Promise<void> {
+    const conn = this.connection;
+    try {
+      const client = await conn.ensureClient();
+      const instance = await client.getInstance({ instance_id: this.instanceId });
+      const { definition } = await conn.definition(instance.machine, instance.version);
+      this.machine = instance.machine;
+      this.version = instance.version;
+      this.panel.title = panelTitle(this.instanceId, instance.machine, instance.version);
+      const index = this.services.historyOf(conn);
+      const first = this.services.historyLoading(conn);
+      let history: HistoryView;
+      let unavailable: string | undefined;
+      if (!client.server.features.includes('wal_read')) unavailable = 'This server does not offer WAL reads, so history cannot be shown.';
+      if (first && !unavailable) {
+        // Show the instance now; history follows when the first read of the WAL ends.
+        history = { rows: [], truncated: false, progress: { read: 0, total: 0 } };
+        void first.then(() => this.changed(), () => this.changed());
+      } else {
+        history = { rows: unavailable ? [] : index.rows(this.instanceId), truncated: index.truncated(this.instanceId), ...(unavailable ? { unavailable } : {}) };
+      }
+      const deleted = index.deleted(this.instanceId);
+      if (!deleted && (!this.summary || this.summary.last_wal_offset !== instance.last_wal_offset)) {
+        this.summary = await this.findSummary(instance.machine, instance.state, instance.last_wal_offset).catch(() => this.summary);
+      }
+      if (this.disposed) return;
+      this.post({
+        t: 'snapshot',
+        seq: ++this.seq,
+        snapshot: buildSnapshot({
+          connection: conn.name,
+          connectionState: this.connectionState(),
+          readOnly: !!conn.config.readOnly,
+          instanceId: this.instanceId,
+          instance,
+          definition,
+          summary: this.summary,
+          deleted,
+          history,
+        }),
+      });
+    } catch (err) {
+      const missing = err instanceof RcpError && (err.code === 'INSTANCE_NOT_FOUND' || err.code === 'NOT_FOUND');
+      this.post({
+        t: 'problem',
+        seq: ++this.seq,
+        problem: {
+          connection: conn.name,
+          instanceId: this.instanceId,
+          message: missing ? `There is no instance '${this.instanceId}' on '${conn.name}'.` : `Could not read '${this.instanceId}' from '${conn.name}': ${describeError(err)}`,
+          retry: !missing,
+        },
+      });
+    }
+  }
+
+  /** Created and updated times come only from LIST_INSTANCES; newest first, so a recent move is on the first page. */
+  private async findSummary(machine: string, state: string, lastWalOffset: number): Promise<InstanceSummary | undefined> {
+    const client = await this.connection.ensureClient();
+    for (let offset = 0; offset < SUMMARY_SEARCH; offset += 1000) {
+      const page = await client.listInstances({ machine, state, limit: 1000, offset });
+      const hit = page.instances.find((i) => i.id === this.instanceId);
+      if (hit) return hit.last_wal_offset >= lastWalOffset || !this.summary ? hit : this.summary;
+      if (!page.has_more) break;
+    }
+    return undefined;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const d of this.disposables) d.dispose();
+    this.disposedEmitter.fire();
+    this.disposedEmitter.dispose();
+    this.panel.dispose();
+  }
+}
+
+export function panelKey(connection: string, instanceId: string): string {
+  return `${connection}\u0000${instanceId}`;
+}

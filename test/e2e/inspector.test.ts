@@ -1,0 +1,165 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Frame } from 'playwright-core';
+import { RcpClient } from '../../src/rcp';
+import { startEmulator, type EmulatorProcess } from '../emulator/process';
+import { VsCode } from './harness';
+
+const ID = 'order-inspect-1';
+
+/** The inspector's own frame (inside VS Code's webview iframe) for one instance. */
+async function inspectorFrame(vs: VsCode, instanceId: string, timeout = 30_000): Promise<Frame> {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    for (const f of vs.page.frames()) {
+      const ok = await f
+        .evaluate((id) => document.body?.dataset.view === 'instance' && document.querySelector('.instance-id')?.textContent === id, instanceId)
+        .catch(() => false);
+      if (ok) return f;
+    }
+    await vs.page.waitForTimeout(200);
+  }
+  throw new Error(`no inspector for ${instanceId} appeared within ${timeout} ms`);
+}
+
+async function historyRows(frame: Frame): Promise<string[]> {
+  return frame.$$eval('.history-row', (rows) => rows.map((r) => r.getAttribute('aria-label') ?? ''));
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeout = 10_000): Promise<T> {
+  const deadline = Date.now() + timeout;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** Switches the colour theme by rewriting the profile's settings (VS Code watches the file). */
+function setTheme(vs: VsCode, theme: string): void {
+  const file = join(vs.userDataDir, 'User', 'settings.json');
+  const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  settings['workbench.colorTheme'] = theme;
+  writeFileSync(file, JSON.stringify(settings, null, 2));
+}
+
+describe('the instance inspector in a real VS Code', { timeout: 300_000 }, () => {
+  let emu: EmulatorProcess;
+  let client: RcpClient;
+  let vs: VsCode;
+
+  before(async () => {
+    emu = await startEmulator({ seed: 'demo' });
+    client = await RcpClient.connect({ host: emu.host, port: emu.port });
+    await client.createInstance({ machine: 'order', version: 1, instance_id: ID, initial_ctx: { customer: 'ada', amount: 42, address: { city: 'Oslo' }, items: [{ sku: 'SKU-1', qty: 1 }] } });
+    await client.applyEvent({ instance_id: ID, event: 'pay', payload: { paid_at: 'card' } });
+    vs = await VsCode.launch({
+      name: 'inspector',
+      settings: { 'rstmdb.connections': [{ name: 'Local demo', host: '127.0.0.1', port: emu.port }] },
+    });
+    await vs.openExplorer();
+  });
+
+  after(async () => {
+    await vs?.close();
+    await client?.close();
+    await emu?.stop();
+  });
+
+  test('opened from an instance row: the current state is highlighted and the seeded history is listed', { timeout: 90_000 }, async () => {
+    await vs.failureScreenshot('inspector-open', async () => {
+      await vs.expand('Local demo');
+      await vs.expand('order');
+      await vs.expand('v1');
+      await vs.expand(/^paid$/);
+      await (await vs.waitForRow(ID)).click();
+      const frame = await inspectorFrame(vs, ID);
+      await frame.waitForSelector('g.state[data-state="paid"][aria-current="true"]', { timeout: 15_000 });
+      assert.equal(await frame.$eval('.state-badge', (b) => b.textContent?.trim()), 'paid');
+      // ship's guard (address set, not on hold) passes on this context; refund's (amount <= 500) too; cancel has none.
+      assert.equal(await frame.$eval('.edge.out[data-event="ship"]', (e) => e.getAttribute('data-verdict')), 'pass');
+      assert.equal(await frame.$$eval('g.state.current', (s) => s.length), 1);
+      assert.equal(await frame.$eval('body', (b) => b.dataset.cspViolations), '0');
+      const tabTitle = await vs.page.locator('.tab.active .label-name, .tab.active .monaco-icon-label').first().textContent();
+      assert.match(tabTitle ?? '', new RegExp(`${ID} · order v1`));
+
+      await frame.click('vscode-tab-header:nth-of-type(2)');
+      const rows = await until('two history rows', async () => {
+        const r = await historyRows(frame);
+        return r.length === 2 && r;
+      });
+      assert.match(rows[0], /^pay created → paid, WAL offset \d+/);
+      assert.match(rows[1], /^created in created, WAL offset \d+/);
+      // The newest entry is selected and its context change is shown.
+      await frame.waitForSelector('.history-detail .change.added[aria-label="added ctx.paid_at"]', { timeout: 10_000 });
+      await vs.screenshot('inspector-dark');
+    });
+  });
+
+  test('an event applied by another client appears live in the header, diagram and history', { timeout: 60_000 }, async () => {
+    await vs.failureScreenshot('inspector-live', async () => {
+      const frame = await inspectorFrame(vs, ID);
+      const started = Date.now();
+      await client.applyEvent({ instance_id: ID, event: 'ship', payload: { carrier: 'DHL' } });
+      await frame.waitForSelector('g.state[data-state="shipped"][aria-current="true"]', { timeout: 5000 });
+      const took = Date.now() - started;
+      assert.equal(await frame.$eval('.state-badge', (b) => b.textContent?.trim()), 'shipped');
+      const rows = await until('three history rows', async () => {
+        const r = await historyRows(frame);
+        return r.length === 3 && r;
+      }, 5000);
+      assert.match(rows[0], /^ship paid → shipped/);
+      assert.ok(took < 5000, `shown after ${took} ms`);
+    });
+  });
+
+  test('clicking a passing transition applies it through Apply Event and the server has the new state', { timeout: 60_000 }, async () => {
+    await vs.failureScreenshot('inspector-apply', async () => {
+      const frame = await inspectorFrame(vs, ID);
+      const edge = await frame.waitForSelector('.edge.out.pass[data-event="deliver"]', { timeout: 5000 });
+      await edge.click();
+      await vs.answer('{"signed_by": "ada"}', "Apply 'deliver'");
+      await until('the server to report delivered', async () => (await client.getInstance({ instance_id: ID })).state === 'delivered');
+      await frame.waitForSelector('g.state[data-state="delivered"][aria-current="true"]', { timeout: 5000 });
+      assert.equal((await client.getInstance({ instance_id: ID })).ctx.signed_by, 'ada');
+    });
+  });
+
+  test('light, dark and high-contrast themes', { timeout: 60_000 }, async () => {
+    const themes: [string, string, string][] = [
+      ['Default Light Modern', 'vscode-light', 'light'],
+      ['Default High Contrast', 'vscode-high-contrast', 'hc-dark'],
+      ['Default High Contrast Light', 'vscode-high-contrast-light', 'hc-light'],
+      ['Default Dark Modern', 'vscode-dark', 'dark'],
+    ];
+    for (const [theme, cls, name] of themes) {
+      setTheme(vs, theme);
+      const frame = await inspectorFrame(vs, ID);
+      await frame.waitForFunction((c) => document.body.classList.contains(c), cls, { timeout: 15_000 });
+      await vs.screenshot(`theme-${name}`);
+    }
+  });
+
+  test('after Developer: Reload Window the inspector comes back with the same instance and tab', { timeout: 90_000 }, async () => {
+    await vs.failureScreenshot('inspector-reload', async () => {
+      let frame = await inspectorFrame(vs, ID);
+      assert.equal(await frame.$eval('vscode-tabs', (t) => t.getAttribute('selected-index')), '1');
+      await vs.runCommand('Developer: Reload Window');
+      await vs.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+      frame = await inspectorFrame(vs, ID, 60_000);
+      await frame.waitForSelector('g.state[data-state="delivered"][aria-current="true"]', { timeout: 20_000 });
+      assert.equal(await frame.$eval('vscode-tabs', (t) => t.getAttribute('selected-index')), '1');
+      await vs.screenshot('inspector-restored');
+    });
+  });
+});
