@@ -2,7 +2,10 @@ import * as vscode from 'vscode';
 import type { InspectorManager } from '../inspector/inspectorManager';
 import type { ConnectionManager } from '../model/connectionManager';
 import { describeError, type ServerConnection } from '../model/serverConnection';
+import { ConnectionNode } from '../views/nodes/connectionNode';
 import { InstanceNode } from '../views/nodes/instanceNode';
+import { MachineNode } from '../views/nodes/machineNode';
+import { VersionNode } from '../views/nodes/versionNode';
 import type { InstanceSummary } from '../rcp/types';
 import { pickConnection } from './prompts';
 
@@ -75,6 +78,38 @@ export function registerInspectorCommands(manager: ConnectionManager, inspectors
       if (!conn) return;
       const picked = await pickInstance(conn);
       if (picked) inspectors.open(conn, picked.id, picked.summary);
+    }),
+    vscode.commands.registerCommand('rstmdb.openWal', async (arg?: unknown) => {
+      const conn = arg instanceof ConnectionNode ? arg.connection : await pickConnection(manager, 'Show WAL');
+      if (conn) inspectors.openWal(conn);
+    }),
+    vscode.commands.registerCommand('rstmdb.openMachineView', async (arg?: unknown) => {
+      if (arg instanceof VersionNode) {
+        inspectors.openMachine(arg.parent.parent.connection, arg.parent.name, arg.version);
+        return;
+      }
+      if (arg instanceof MachineNode) {
+        const versions = [...arg.versionNodes.keys()];
+        if (versions.length) {
+          inspectors.openMachine(arg.parent.connection, arg.name, Math.max(...versions));
+          return;
+        }
+      }
+      const conn = (arg instanceof MachineNode ? arg.parent.connection : undefined) ?? (await pickConnection(manager, 'Show Machine Diagram'));
+      if (!conn) return;
+      try {
+        const machines = (await (await conn.ensureClient()).listMachines()).items;
+        const named = arg instanceof MachineNode ? machines.find((m) => m.machine === arg.name) : undefined;
+        const pick = named
+          ? { machine: named.machine, version: Math.max(...named.versions) }
+          : await vscode.window.showQuickPick(
+              machines.flatMap((m) => [...m.versions].sort((a, b) => b - a).map((v) => ({ label: `${m.machine} v${v}`, machine: m.machine, version: v }))),
+              { title: 'Show Machine Diagram', placeHolder: machines.length ? 'Machine and version' : `There are no machines on '${conn.name}' yet.` },
+            );
+        if (pick) inspectors.openMachine(conn, pick.machine, pick.version);
+      } catch (err) {
+        void vscode.window.showErrorMessage(`Could not list machines on '${conn.name}': ${describeError(err)}`);
+      }
     }),
   ];
 }

@@ -7,7 +7,7 @@ export interface PageResources {
   style: string;
   codicons: string;
   /** Which view the page starts (the same bundle draws the inspector and the machine view). */
-  view: 'instance' | 'machine';
+  view: 'instance' | 'machine' | 'wal';
 }
 
 function attr(text: string): string {

@@ -4,10 +4,12 @@ import type { ConnectionManager } from '../model/connectionManager';
 import { HistoryIndex } from '../model/historyIndex';
 import type { Log } from '../model/log';
 import { describeError, type ServerConnection } from '../model/serverConnection';
-import { INSPECTOR_VIEW_TYPE } from '../protocol/inspector';
-import { validUiState } from '../protocol/validate';
+import { INSPECTOR_VIEW_TYPE, MACHINE_VIEW_TYPE, WAL_VIEW_TYPE } from '../protocol/inspector';
+import { validMachineState, validUiState } from '../protocol/validate';
 import type { InstanceSummary } from '../rcp/types';
 import { InspectorPanel, panelKey, setPageHtml, webviewOptions, type PanelServices } from './inspectorPanel';
+import { MachinePanel, machineKey } from './machinePanel';
+import { WalPanel } from './walPanel';
 
 /** While an inspector is visible its connection's WAL is read this often, so a move shows within a second. */
 const POLL_MS = 500;
@@ -19,6 +21,8 @@ const POLL_MS = 500;
  */
 export class InspectorManager implements vscode.Disposable {
   private readonly panels = new Map<string, InspectorPanel>();
+  private readonly machinePanels = new Map<string, MachinePanel>();
+  private readonly walPanels = new Map<string, WalPanel>();
   private readonly indexes = new Map<string, HistoryIndex>();
   private readonly firstReads = new Map<string, Promise<void>>();
   private readonly disposables: vscode.Disposable[] = [];
@@ -57,8 +61,77 @@ export class InspectorManager implements vscode.Disposable {
     );
   }
 
-  /** The serializer that brings panels back after a window reload. */
+  /** The serializers that bring panels back after a window reload. */
   register(): vscode.Disposable {
+    const machines = vscode.window.registerWebviewPanelSerializer(MACHINE_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel, raw) => {
+        const state = validMachineState(raw);
+        const conn = state && this.manager.get(state.connection);
+        if (!state || !conn || this.machinePanels.has(machineKey(conn.name, state.machine))) {
+          panel.dispose();
+          return;
+        }
+        this.adoptMachine(panel, conn, state.machine, state.version, state.compare);
+      },
+    });
+    const wal = vscode.window.registerWebviewPanelSerializer(WAL_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel, raw) => {
+        const name = typeof raw === 'object' && raw !== null ? (raw as { connection?: unknown }).connection : undefined;
+        const conn = typeof name === 'string' ? this.manager.get(name) : undefined;
+        if (!conn || this.walPanels.has(conn.name)) {
+          panel.dispose();
+          return;
+        }
+        this.adoptWal(panel, conn);
+      },
+    });
+    return vscode.Disposable.from(machines, wal, this.registerInspectors());
+  }
+
+  /** Opens (or shows) the WAL explorer of a connection. */
+  openWal(conn: ServerConnection): void {
+    const existing = this.walPanels.get(conn.name);
+    if (existing) {
+      existing.reveal();
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(WAL_VIEW_TYPE, `WAL · ${conn.name}`, vscode.ViewColumn.Active, { ...webviewOptions(this.extensionUri), enableFindWidget: true });
+    this.adoptWal(panel, conn);
+  }
+
+  private adoptWal(panel: vscode.WebviewPanel, conn: ServerConnection): void {
+    const p = new WalPanel(panel, conn, this.extensionUri, this.log, {
+      openInstance: (c, id) => this.open(c, id),
+      openMachine: (c, machine, version) => this.openMachine(c, machine, version),
+    });
+    this.walPanels.set(conn.name, p);
+    const sub = p.onDidDispose(() => {
+      sub.dispose();
+      if (this.walPanels.get(conn.name) === p) this.walPanels.delete(conn.name);
+    });
+  }
+
+  /** Opens (or shows) the machine view of a machine, at a version. */
+  openMachine(conn: ServerConnection, machine: string, version: number): void {
+    const existing = this.machinePanels.get(machineKey(conn.name, machine));
+    if (existing) {
+      existing.show(version, existing.compare);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(MACHINE_VIEW_TYPE, `${machine} v${version}`, vscode.ViewColumn.Active, { ...webviewOptions(this.extensionUri), enableFindWidget: true });
+    this.adoptMachine(panel, conn, machine, version, undefined);
+  }
+
+  private adoptMachine(panel: vscode.WebviewPanel, conn: ServerConnection, machine: string, version: number, compare: number | undefined): void {
+    const p = new MachinePanel(panel, conn, machine, version, compare, this.extensionUri, this.log);
+    this.machinePanels.set(p.key, p);
+    const sub = p.onDidDispose(() => {
+      sub.dispose();
+      if (this.machinePanels.get(p.key) === p) this.machinePanels.delete(p.key);
+    });
+  }
+
+  private registerInspectors(): vscode.Disposable {
     return vscode.window.registerWebviewPanelSerializer(INSPECTOR_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel, raw) => {
         const state = validUiState(raw);
@@ -166,6 +239,8 @@ export class InspectorManager implements vscode.Disposable {
     if (this.poller) clearInterval(this.poller);
     this.changes.dispose();
     for (const p of [...this.panels.values()]) p.dispose();
+    for (const p of [...this.machinePanels.values()]) p.dispose();
+    for (const p of [...this.walPanels.values()]) p.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -33,7 +33,7 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
   return { enableScripts: true, localResourceRoots: [bundleRoot(extensionUri)] };
 }
 
-export function setPageHtml(webview: vscode.Webview, extensionUri: vscode.Uri, view: 'instance' | 'machine'): void {
+export function setPageHtml(webview: vscode.Webview, extensionUri: vscode.Uri, view: 'instance' | 'machine' | 'wal'): void {
   const root = bundleRoot(extensionUri);
   const uri = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, name)).toString();
   webview.html = inspectorHtml({

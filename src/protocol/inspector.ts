@@ -6,6 +6,8 @@
 
 export const PROTOCOL_VERSION = 1;
 export const INSPECTOR_VIEW_TYPE = 'rstmdb.inspector';
+export const MACHINE_VIEW_TYPE = 'rstmdb.machineView';
+export const WAL_VIEW_TYPE = 'rstmdb.walExplorer';
 
 export interface DefinitionView {
   states: string[];
@@ -105,6 +107,61 @@ export interface InspectorUiState {
   expanded?: string[];
 }
 
+/** A machine version for the machine view, and optionally another version to compare it with. */
+export interface MachineSnapshot {
+  connection: string;
+  machine: string;
+  version: number;
+  /** Every version the server has, ascending. */
+  versions: number[];
+  definition: DefinitionView;
+  compare?: { version: number; definition: DefinitionView };
+}
+
+/** The machine view's UI state (kept through a window reload). */
+export interface MachineUiState {
+  v: number;
+  kind: 'machine';
+  connection: string;
+  machine: string;
+  version: number;
+  compare?: number;
+  view?: { k: number; x: number; y: number; fitted: boolean };
+}
+
+export const WAL_ENTRY_TYPES = ['put_machine', 'create_instance', 'apply_event', 'delete_instance', 'snapshot', 'checkpoint'] as const;
+export type WalEntryType = (typeof WAL_ENTRY_TYPES)[number];
+
+/** One WAL record as the WAL explorer lists it. */
+export interface WalRow {
+  offset: number;
+  sequence: number;
+  type: string;
+  instanceId?: string;
+  machine?: string;
+  version?: number;
+  event?: string;
+  from?: string;
+  to?: string;
+}
+
+export interface WalFilter {
+  type?: WalEntryType;
+  /** Exact instance id. */
+  instance?: string;
+}
+
+export interface WalSnapshot {
+  connection: string;
+  stats: { entryCount: number; segmentCount: number; totalSizeBytes: number; latestOffset: number };
+  rows: WalRow[];
+  filter: WalFilter;
+  /** Records read so far for this listing (matching or not). */
+  scanned: number;
+  /** Where the next page starts; absent at the end of the log. */
+  nextOffset?: number;
+}
+
 export type RequestOp =
   | { op: 'applyEvent'; args: { event?: string } }
   | { op: 'refresh'; args: Record<string, never> }
@@ -112,7 +169,11 @@ export type RequestOp =
   | { op: 'openJson'; args: Record<string, never> }
   | { op: 'delete'; args: Record<string, never> }
   | { op: 'close'; args: Record<string, never> }
-  | { op: 'historyEntry'; args: { offset: number } };
+  | { op: 'historyEntry'; args: { offset: number } }
+  | { op: 'showVersion'; args: { version: number; compare?: number } }
+  | { op: 'walQuery'; args: WalFilter }
+  | { op: 'walMore'; args: Record<string, never> }
+  | { op: 'walOpen'; args: { offset: number } };
 
 export type RequestResult<O extends RequestOp['op']> = O extends 'historyEntry' ? HistoryEntryDetail : null;
 
@@ -122,6 +183,8 @@ export type WebviewMessage =
 
 export type HostMessage =
   | { t: 'snapshot'; seq: number; snapshot: InstanceSnapshot }
+  | { t: 'machine'; seq: number; snapshot: MachineSnapshot }
+  | { t: 'wal'; seq: number; snapshot: WalSnapshot }
   | { t: 'problem'; seq: number; problem: InstanceProblem }
   | { t: 'progress'; read: number; total: number }
   | { t: 'response'; id: number; ok: true; result: unknown }

@@ -6,9 +6,13 @@
  */
 import {
   PROTOCOL_VERSION,
+  WAL_ENTRY_TYPES,
+  type WalSnapshot,
   type HostMessage,
   type InspectorUiState,
   type InstanceSnapshot,
+  type MachineSnapshot,
+  type MachineUiState,
   type WebviewMessage,
 } from './inspector';
 
@@ -73,8 +77,9 @@ export function validWebviewMessage(m: unknown): WebviewMessage | undefined {
   if (!isObj(m)) return undefined;
   if (m.t === 'ready') {
     if (!onlyKeys(m, ['t', 'v', 'clientId', 'state']) || m.v !== PROTOCOL_VERSION || !isStr(m.clientId, LIMITS.clientId)) return undefined;
+    // The machine view's state is its own page's business; only the inspector's is passed on.
     const state = m.state === undefined ? undefined : validUiState(m.state);
-    if (m.state !== undefined && !state) return { t: 'ready', v: m.v, clientId: m.clientId };
+    if (!state) return { t: 'ready', v: m.v, clientId: m.clientId };
     return { t: 'ready', v: m.v, clientId: m.clientId, ...(state ? { state } : {}) };
   }
   if (m.t !== 'request' || !onlyKeys(m, ['t', 'id', 'op', 'args']) || !isId(m.id) || !isObj(m.args)) return undefined;
@@ -90,6 +95,20 @@ export function validWebviewMessage(m: unknown): WebviewMessage | undefined {
     case 'historyEntry':
       if (!onlyKeys(args, ['offset']) || !isId(args.offset)) return undefined;
       return { t: 'request', id, op: 'historyEntry', args: { offset: args.offset } };
+    case 'showVersion':
+      if (!onlyKeys(args, ['version', 'compare']) || !isId(args.version) || (args.compare !== undefined && !isId(args.compare))) return undefined;
+      return { t: 'request', id, op: 'showVersion', args: { version: args.version, ...(args.compare !== undefined ? { compare: args.compare as number } : {}) } };
+    case 'walQuery': {
+      if (!onlyKeys(args, ['type', 'instance'])) return undefined;
+      if (args.type !== undefined && !(WAL_ENTRY_TYPES as readonly unknown[]).includes(args.type)) return undefined;
+      if (args.instance !== undefined && (!isStr(args.instance, LIMITS.id) || !args.instance)) return undefined;
+      const filter = { ...(args.type !== undefined ? { type: args.type as (typeof WAL_ENTRY_TYPES)[number] } : {}), ...(args.instance !== undefined ? { instance: args.instance as string } : {}) };
+      return { t: 'request', id, op: 'walQuery', args: filter };
+    }
+    case 'walOpen':
+      if (!onlyKeys(args, ['offset']) || !isId(args.offset)) return undefined;
+      return { t: 'request', id, op: 'walOpen', args: { offset: args.offset } };
+    case 'walMore':
     case 'refresh':
     case 'openJson':
     case 'delete':
@@ -100,14 +119,44 @@ export function validWebviewMessage(m: unknown): WebviewMessage | undefined {
   }
 }
 
+/** The machine view's persisted state, or undefined. */
+export function validMachineState(v: unknown): MachineUiState | undefined {
+  if (!isObj(v) || v.v !== PROTOCOL_VERSION || v.kind !== 'machine') return undefined;
+  if (!isStr(v.connection, LIMITS.id) || !v.connection || !isStr(v.machine, LIMITS.id) || !v.machine || !isId(v.version)) return undefined;
+  const state: MachineUiState = { v: PROTOCOL_VERSION, kind: 'machine', connection: v.connection, machine: v.machine, version: v.version };
+  if (isId(v.compare)) state.compare = v.compare;
+  const view = v.view;
+  if (isObj(view) && isFiniteNum(view.k) && view.k > 0 && isFiniteNum(view.x) && isFiniteNum(view.y) && typeof view.fitted === 'boolean') {
+    state.view = { k: view.k, x: view.x, y: view.y, fitted: view.fitted };
+  }
+  return state;
+}
+
+function validDefinition(d: unknown): boolean {
+  if (!isObj(d) || !Array.isArray(d.states) || !d.states.every((x) => typeof x === 'string') || typeof d.initial !== 'string') return false;
+  return Array.isArray(d.transitions) && d.transitions.every((t) => isObj(t) && Array.isArray(t.from) && t.from.every((f) => typeof f === 'string') && typeof t.event === 'string' && typeof t.to === 'string' && (t.guard === undefined || typeof t.guard === 'string'));
+}
+
+function validMachineSnapshot(s: unknown): s is MachineSnapshot {
+  if (!isObj(s) || typeof s.connection !== 'string' || typeof s.machine !== 'string' || !isId(s.version)) return false;
+  if (!Array.isArray(s.versions) || !s.versions.every(isId) || !validDefinition(s.definition)) return false;
+  return s.compare === undefined || (isObj(s.compare) && isId(s.compare.version) && validDefinition(s.compare.definition));
+}
+
+function validWalSnapshot(s: unknown): s is WalSnapshot {
+  if (!isObj(s) || typeof s.connection !== 'string' || !isObj(s.stats) || !isObj(s.filter) || !isId(s.scanned)) return false;
+  if (s.nextOffset !== undefined && !isId(s.nextOffset)) return false;
+  const st = s.stats;
+  if (![st.entryCount, st.segmentCount, st.totalSizeBytes, st.latestOffset].every(isId)) return false;
+  return Array.isArray(s.rows) && s.rows.every((r) => isObj(r) && isId(r.offset) && isId(r.sequence) && typeof r.type === 'string');
+}
+
 function validSnapshot(s: unknown): s is InstanceSnapshot {
   if (!isObj(s)) return false;
   const strings = ['connection', 'connectionState', 'instanceId', 'machine', 'state'];
   if (!strings.every((k) => typeof s[k] === 'string')) return false;
   if (!isId(s.version) || !isId(s.lastWalOffset) || typeof s.deleted !== 'boolean' || typeof s.readOnly !== 'boolean' || !isObj(s.ctx)) return false;
-  const d = s.definition;
-  if (!isObj(d) || !Array.isArray(d.states) || !d.states.every((x) => typeof x === 'string') || typeof d.initial !== 'string') return false;
-  if (!Array.isArray(d.transitions) || !d.transitions.every((t) => isObj(t) && Array.isArray(t.from) && typeof t.event === 'string' && typeof t.to === 'string')) return false;
+  if (!validDefinition(s.definition)) return false;
   if (!Array.isArray(s.outgoing) || !s.outgoing.every((o) => isObj(o) && typeof o.event === 'string' && (o.pass === null || typeof o.pass === 'boolean'))) return false;
   const h = s.history;
   if (!isObj(h) || !Array.isArray(h.rows) || typeof h.truncated !== 'boolean') return false;
@@ -120,6 +169,10 @@ export function validHostMessage(m: unknown): HostMessage | undefined {
   switch (m.t) {
     case 'snapshot':
       return isId(m.seq) && validSnapshot(m.snapshot) ? (m as HostMessage) : undefined;
+    case 'machine':
+      return isId(m.seq) && validMachineSnapshot(m.snapshot) ? (m as HostMessage) : undefined;
+    case 'wal':
+      return isId(m.seq) && validWalSnapshot(m.snapshot) ? (m as HostMessage) : undefined;
     case 'problem': {
       const p = m.problem;
       return isId(m.seq) && isObj(p) && typeof p.message === 'string' && typeof p.instanceId === 'string' && typeof p.connection === 'string' && typeof p.retry === 'boolean'

@@ -2,7 +2,8 @@
 import type { HostMessage, RequestOp, RequestResult, WebviewMessage } from '../protocol/inspector';
 import { validHostMessage } from '../protocol/validate';
 
-type Api = ReturnType<typeof acquireVsCodeApi>;
+export type WebviewApi = ReturnType<typeof acquireVsCodeApi>;
+type Api = WebviewApi;
 
 export class Host {
   private nextId = 1;

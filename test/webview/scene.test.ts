@@ -70,3 +70,20 @@ test('the history window covers the visible rows plus overscan and never runs pa
   assert.deepEqual(listWindow(0, 220, 22, 0), { first: 0, count: 0 });
   assert.deepEqual(listWindow(0, 220, 22, 3), { first: 0, count: 3 });
 });
+
+test('comparing two versions: added and removed states and transitions, and a changed guard as one of each', { timeout: 5000 }, async () => {
+  const { compareDefinitions } = await import('../../src/webview/diagram/compare');
+  const v1 = { states: ['draft', 'submitted', 'approved'], initial: 'draft', transitions: [{ from: ['draft'], event: 'submit', to: 'submitted' }, { from: ['submitted'], event: 'approve', to: 'approved', guard: 'ctx.ok' }] };
+  const v2 = { states: ['draft', 'submitted', 'in_review', 'approved'], initial: 'draft', transitions: [{ from: ['draft'], event: 'submit', to: 'submitted' }, { from: ['submitted'], event: 'review', to: 'in_review' }, { from: ['in_review'], event: 'approve', to: 'approved', guard: 'ctx.ok' }] };
+  const c = compareDefinitions(v2, v1);
+  assert.equal(c.states.get('in_review'), 'added');
+  assert.equal(c.states.get('draft'), 'same');
+  assert.deepEqual(c.counts, { statesAdded: 1, statesRemoved: 0, transitionsAdded: 2, transitionsRemoved: 1 });
+  const removed = c.union.transitions.filter((_, i) => [...c.edges.values()][i] === 'removed');
+  assert.deepEqual(removed.map((t) => `${t.from[0]}-${t.event}`), ['submitted-approve']);
+  // The union still lays out: every edge key of the scene has a change.
+  const s = buildScene(c.union, estimateWidth);
+  assert.ok(s.edges.every((e) => c.edges.has(e.key)));
+  const guard = compareDefinitions({ ...v1, transitions: [v1.transitions[0], { ...v1.transitions[1], guard: 'ctx.ok && ctx.signed' }] }, v1);
+  assert.deepEqual(guard.counts, { statesAdded: 0, statesRemoved: 0, transitionsAdded: 1, transitionsRemoved: 1 });
+});

@@ -44,6 +44,7 @@ export class DiagramView {
   private view: View = { k: 1, x: 0, y: 0, fitted: true };
   private readonly nodes = new Map<string, SVGGElement>();
   private readonly edges = new Map<string, { g: SVGGElement; event: string; from: string }>();
+  private readonly edgeKeys = new Map<SVGGElement, string>();
   private current = '';
   private machineLabel = '';
   /** Milliseconds the last layout and draw took (shown to the bench and tests through a data attribute). */
@@ -179,6 +180,7 @@ export class DiagramView {
     this.root.replaceChildren();
     this.nodes.clear();
     this.edges.clear();
+    this.edgeKeys.clear();
     const edgeLayer = el('g', { class: 'edges' }, this.root);
     const nodeLayer = el('g', { class: 'nodes' }, this.root);
     for (const e of scene.edges) {
@@ -199,6 +201,7 @@ export class DiagramView {
       const title = el('title', {}, g);
       title.textContent = e.guard ? `${e.from} → ${e.to} on ${e.event}, guard ${e.guard}` : `${e.from} → ${e.to} on ${e.event}`;
       this.edges.set(e.key, { g, event: e.event, from: e.from });
+      this.edgeKeys.set(g, e.key);
       const choose = () => g.classList.contains('out') && this.callbacks.apply(e.event);
       g.addEventListener('click', choose);
       g.addEventListener('keydown', (k) => {
@@ -226,6 +229,24 @@ export class DiagramView {
       this.nodes.set(n.id, g);
     }
     this.highlight();
+  }
+
+  /** Marks states and transitions as added or removed (comparing two versions). */
+  markChanges(states: Map<string, string>, edges: Map<string, string>): void {
+    for (const [id, g] of this.nodes) {
+      const c = states.get(id) ?? 'same';
+      g.classList.toggle('added', c === 'added');
+      g.classList.toggle('removed', c === 'removed');
+      if (c !== 'same') g.setAttribute('data-change', c);
+      else g.removeAttribute('data-change');
+    }
+    for (const [key, { g }] of this.edges) {
+      const c = edges.get(key) ?? 'same';
+      g.classList.toggle('added', c === 'added');
+      g.classList.toggle('removed', c === 'removed');
+      if (c !== 'same') g.setAttribute('data-change', c);
+      else g.removeAttribute('data-change');
+    }
   }
 
   /** Marks the current state and its outgoing transitions (passing, failing or unknown). */
