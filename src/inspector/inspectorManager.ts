@@ -7,7 +7,8 @@ import { describeError, type ServerConnection } from '../model/serverConnection'
 import { INSPECTOR_VIEW_TYPE, MACHINE_VIEW_TYPE, WAL_VIEW_TYPE } from '../protocol/inspector';
 import { validMachineState, validUiState } from '../protocol/validate';
 import type { InstanceSummary } from '../rcp/types';
-import { InspectorPanel, panelKey, setPageHtml, webviewOptions, type PanelServices } from './inspectorPanel';
+import { InspectorPanel, panelKey, type PanelServices } from './inspectorPanel';
+import { setPageHtml, webviewOptions } from './panelHost';
 import { MachinePanel, machineKey } from './machinePanel';
 import { WalPanel } from './walPanel';
 

@@ -1,13 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { HistoryIndex } from '../model/historyIndex';
 import type { Log } from '../model/log';
 import { describeError, type ServerConnection } from '../model/serverConnection';
-import type { ConnectionState, HistoryView, HostMessage, InspectorUiState, WebviewMessage } from '../protocol/inspector';
-import { validWebviewMessage } from '../protocol/validate';
+import type { ConnectionState, HistoryView, InspectorUiState, WebviewMessage } from '../protocol/inspector';
 import { RcpError } from '../rcp';
 import type { InstanceSummary } from '../rcp/types';
-import { inspectorHtml } from './html';
+import { PanelHost } from './panelHost';
 import { buildSnapshot, panelTitle } from './snapshot';
 
 /** What the panel asks of the rest of the extension (commands live elsewhere). */
@@ -25,27 +23,6 @@ export interface InstanceRef {
   instanceId: string;
 }
 
-export function bundleRoot(extensionUri: vscode.Uri): vscode.Uri {
-  return vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
-}
-
-export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
-  return { enableScripts: true, localResourceRoots: [bundleRoot(extensionUri)] };
-}
-
-export function setPageHtml(webview: vscode.Webview, extensionUri: vscode.Uri, view: 'instance' | 'machine' | 'wal'): void {
-  const root = bundleRoot(extensionUri);
-  const uri = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, name)).toString();
-  webview.html = inspectorHtml({
-    cspSource: webview.cspSource,
-    nonce: randomBytes(16).toString('base64'),
-    script: uri('inspector.js'),
-    style: uri('inspector.css'),
-    codicons: uri('codicon.css'),
-    view,
-  });
-}
-
 /** Up to this many LIST_INSTANCES rows are searched for the created/updated times GET_INSTANCE lacks. */
 const SUMMARY_SEARCH = 3000;
 
@@ -54,39 +31,31 @@ const SUMMARY_SEARCH = 3000;
  * VS Code whenever it is shown again (no retainContextWhenHidden), and every
  * `ready` gets a full snapshot, so nothing needs replaying to a page.
  */
-export class InspectorPanel implements vscode.Disposable {
-  private readonly disposables: vscode.Disposable[] = [];
+export class InspectorPanel extends PanelHost {
   private ready = false;
   private seq = 0;
   private loading: Promise<void> | undefined;
   private reloadAgain = false;
   private summary: InstanceSummary | undefined;
-  private disposed = false;
-  private readonly disposedEmitter = new vscode.EventEmitter<void>();
-  readonly onDidDispose = this.disposedEmitter.event;
   machine: string | undefined;
   version: number | undefined;
   /** The webview's UI state as it last said (for the e2e and for restoring). */
   uiState: InspectorUiState | undefined;
 
   constructor(
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     readonly connection: ServerConnection,
     readonly instanceId: string,
     private readonly services: PanelServices,
     summary?: InstanceSummary,
   ) {
+    super(panel, services.extensionUri, 'instance', services.log);
     this.summary = summary;
-    panel.webview.options = webviewOptions(services.extensionUri);
-    panel.iconPath = vscode.Uri.joinPath(services.extensionUri, 'media', 'rstmdb.svg');
-    setPageHtml(panel.webview, services.extensionUri, 'instance');
     this.disposables.push(
-      panel.webview.onDidReceiveMessage((m: unknown) => this.receive(m)),
       panel.onDidChangeViewState(() => {
         // A hidden page is gone; the next one says ready and gets a snapshot.
         if (!panel.visible) this.ready = false;
       }),
-      panel.onDidDispose(() => this.dispose()),
     );
   }
 
@@ -107,22 +76,12 @@ export class InspectorPanel implements vscode.Disposable {
     this.panel.reveal(undefined, false);
   }
 
-  private post(message: HostMessage): void {
-    if (this.disposed) return;
-    void this.panel.webview.postMessage(message).then(undefined, () => undefined);
-  }
-
   /** Progress of the first WAL read, shown while history is loading. */
   progress(read: number, total: number): void {
     if (this.ready) this.post({ t: 'progress', read, total });
   }
 
-  private receive(raw: unknown): void {
-    const m = validWebviewMessage(raw);
-    if (!m) {
-      this.services.log.warn(`[inspector] dropped a malformed message from the webview of '${this.instanceId}'`);
-      return;
-    }
+  protected receive(m: WebviewMessage): void {
     if (m.t === 'ready') {
       this.ready = true;
       if (m.state) this.uiState = m.state;
@@ -256,14 +215,6 @@ export class InspectorPanel implements vscode.Disposable {
     return undefined;
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    for (const d of this.disposables) d.dispose();
-    this.disposedEmitter.fire();
-    this.disposedEmitter.dispose();
-    this.panel.dispose();
-  }
 }
 
 export function panelKey(connection: string, instanceId: string): string {

@@ -1,35 +1,24 @@
 import * as vscode from 'vscode';
 import type { Log } from '../model/log';
 import { describeError, type ServerConnection } from '../model/serverConnection';
-import type { HostMessage } from '../protocol/inspector';
-import { validWebviewMessage } from '../protocol/validate';
-import { setPageHtml, webviewOptions } from './inspectorPanel';
+import type { WebviewMessage } from '../protocol/inspector';
+import { PanelHost } from './panelHost';
 import { definitionView } from './snapshot';
 
 /** One machine view panel: a machine on a connection, showing one version (and maybe comparing another). */
-export class MachinePanel implements vscode.Disposable {
-  private readonly disposables: vscode.Disposable[] = [];
+export class MachinePanel extends PanelHost {
   private seq = 0;
-  private disposed = false;
-  private readonly disposedEmitter = new vscode.EventEmitter<void>();
-  readonly onDidDispose = this.disposedEmitter.event;
 
   constructor(
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     readonly connection: ServerConnection,
     readonly machine: string,
     public version: number,
     public compare: number | undefined,
-    private readonly extensionUri: vscode.Uri,
-    private readonly log: Log,
+    extensionUri: vscode.Uri,
+    log: Log,
   ) {
-    panel.webview.options = webviewOptions(extensionUri);
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'rstmdb.svg');
-    setPageHtml(panel.webview, extensionUri, 'machine');
-    this.disposables.push(
-      panel.webview.onDidReceiveMessage((m: unknown) => this.receive(m)),
-      panel.onDidDispose(() => this.dispose()),
-    );
+    super(panel, extensionUri, 'machine', log);
   }
 
   get key(): string {
@@ -43,16 +32,7 @@ export class MachinePanel implements vscode.Disposable {
     void this.load();
   }
 
-  private post(m: HostMessage): void {
-    if (!this.disposed) void this.panel.webview.postMessage(m).then(undefined, () => undefined);
-  }
-
-  private receive(raw: unknown): void {
-    const m = validWebviewMessage(raw);
-    if (!m) {
-      this.log.warn(`[machine view] dropped a malformed message from the webview of '${this.machine}'`);
-      return;
-    }
+  protected receive(m: WebviewMessage): void {
     if (m.t === 'ready') {
       void this.load();
       return;
@@ -90,15 +70,6 @@ export class MachinePanel implements vscode.Disposable {
     } catch (err) {
       this.post({ t: 'problem', seq: ++this.seq, problem: { connection: conn.name, instanceId: '', message: `Could not read ${this.machine} v${this.version} from '${conn.name}': ${describeError(err)}`, retry: true } });
     }
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    for (const d of this.disposables) d.dispose();
-    this.disposedEmitter.fire();
-    this.disposedEmitter.dispose();
-    this.panel.dispose();
   }
 }
 

@@ -2,9 +2,8 @@ import * as vscode from 'vscode';
 import type { Log } from '../model/log';
 import { describeError, type ServerConnection } from '../model/serverConnection';
 import { WalBrowser } from '../model/walBrowser';
-import type { HostMessage, WalFilter } from '../protocol/inspector';
-import { validWebviewMessage } from '../protocol/validate';
-import { setPageHtml, webviewOptions } from './inspectorPanel';
+import type { WalFilter, WebviewMessage } from '../protocol/inspector';
+import { PanelHost } from './panelHost';
 
 /** What an entry opens: the instance it concerns in the inspector, or the machine version it stored. */
 export interface WalTargets {
@@ -13,31 +12,21 @@ export interface WalTargets {
 }
 
 /** The WAL explorer of one connection: WAL_STATS on top, WAL_READ pages below, filtered. */
-export class WalPanel implements vscode.Disposable {
-  private readonly disposables: vscode.Disposable[] = [];
+export class WalPanel extends PanelHost {
   private seq = 0;
-  private disposed = false;
   private browser: WalBrowser;
-  private readonly disposedEmitter = new vscode.EventEmitter<void>();
-  readonly onDidDispose = this.disposedEmitter.event;
 
   constructor(
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     readonly connection: ServerConnection,
-    private readonly extensionUri: vscode.Uri,
-    private readonly log: Log,
+    extensionUri: vscode.Uri,
+    log: Log,
     private readonly targets: WalTargets,
     filter: WalFilter = {},
   ) {
+    super(panel, extensionUri, 'wal', log);
     this.browser = this.newBrowser(filter);
-    panel.webview.options = webviewOptions(extensionUri);
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'rstmdb.svg');
     panel.title = `WAL · ${connection.name}`;
-    setPageHtml(panel.webview, extensionUri, 'wal');
-    this.disposables.push(
-      panel.webview.onDidReceiveMessage((m: unknown) => void this.receive(m)),
-      panel.onDidDispose(() => this.dispose()),
-    );
   }
 
   private newBrowser(filter: WalFilter): WalBrowser {
@@ -48,16 +37,11 @@ export class WalPanel implements vscode.Disposable {
     this.panel.reveal(undefined, false);
   }
 
-  private post(m: HostMessage): void {
-    if (!this.disposed) void this.panel.webview.postMessage(m).then(undefined, () => undefined);
+  protected receive(m: WebviewMessage): void {
+    void this.handle(m);
   }
 
-  private async receive(raw: unknown): Promise<void> {
-    const m = validWebviewMessage(raw);
-    if (!m) {
-      this.log.warn(`[wal explorer] dropped a malformed message from the webview of '${this.connection.name}'`);
-      return;
-    }
+  private async handle(m: WebviewMessage): Promise<void> {
     if (m.t === 'ready') {
       // A page shown again starts over from the first page of the same filter.
       this.browser = this.newBrowser(this.browser.filter);
@@ -115,14 +99,5 @@ export class WalPanel implements vscode.Disposable {
     } catch (err) {
       this.post({ t: 'problem', seq: ++this.seq, problem: { connection: conn.name, instanceId: '', message: `Could not read the WAL of '${conn.name}': ${describeError(err)}`, retry: true } });
     }
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    for (const d of this.disposables) d.dispose();
-    this.disposedEmitter.fire();
-    this.disposedEmitter.dispose();
-    this.panel.dispose();
   }
 }

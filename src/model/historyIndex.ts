@@ -1,4 +1,4 @@
-import type { HistoryEntryDetail, HistoryKind, HistoryRow } from '../protocol/inspector';
+import type { HistoryEntryDetail, HistoryRow } from '../protocol/inspector';
 import type { WalReadParams, WalReadResult, WalRecord, WalStatsResult } from '../rcp/types';
 import { diffContext } from './contextDiff';
 
@@ -8,14 +8,7 @@ export interface WalReader {
   walStats(): Promise<WalStatsResult>;
 }
 
-interface Indexed {
-  offset: number;
-  kind: HistoryKind;
-  event?: string;
-  from?: string;
-  to: string;
-  payloadSize: number;
-}
+type Indexed = HistoryRow;
 
 export interface HistoryIndexOptions {
   pageSize?: number;

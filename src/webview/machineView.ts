@@ -11,6 +11,10 @@ import { DiagramView } from './diagram/render';
 import { validView } from './diagram/viewport';
 import { Host, type WebviewApi } from './host';
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 export function startMachineView(api: WebviewApi): void {
   const restored = validMachineState(api.getState());
   let ui: MachineUiState | undefined = restored;
@@ -76,8 +80,8 @@ export function startMachineView(api: WebviewApi): void {
         <div><dt>Connection</dt><dd>${s.connection}</dd></div>
       </dl>
       ${cmp && s.compare
-        ? html`<p class="compare-summary" role="status">Against v${s.compare.version}: ${cmp.counts.statesAdded} states added, ${cmp.counts.statesRemoved} removed;
-            ${cmp.counts.transitionsAdded} transitions added, ${cmp.counts.transitionsRemoved} removed.</p>`
+        ? html`<p class="compare-summary" role="status">Against v${s.compare.version}: ${plural(cmp.counts.statesAdded, 'state')} added, ${cmp.counts.statesRemoved} removed;
+            ${plural(cmp.counts.transitionsAdded, 'transition')} added, ${cmp.counts.transitionsRemoved} removed.</p>`
         : nothing}`;
   }
 

@@ -9,8 +9,8 @@ import { RcpClient } from '../../src/rcp';
 import { startEmulator, type EmulatorProcess } from '../emulator/process';
 import { VsCode } from './harness';
 
-// Sorts before the seeded order-NNNN rows, so its row is on screen under 'paid'.
-const ID = 'a-order-1';
+/** A seeded order in 'paid' (created, then paid): the first listed, so its row is on screen. */
+let ID = '';
 
 /** The inspector's own frame (inside VS Code's webview iframe) for one instance. */
 async function inspectorFrame(vs: VsCode, instanceId: string, timeout = 30_000): Promise<Frame> {
@@ -62,8 +62,7 @@ describe('the instance inspector in a real VS Code', { timeout: 300_000 }, () =>
   before(async () => {
     emu = await startEmulator({ seed: 'demo' });
     client = await RcpClient.connect({ host: emu.host, port: emu.port });
-    await client.createInstance({ machine: 'order', version: 1, instance_id: ID, initial_ctx: { customer: 'ada', amount: 42, address: { city: 'Oslo' }, items: [{ sku: 'SKU-1', qty: 1 }] } });
-    await client.applyEvent({ instance_id: ID, event: 'pay', payload: { paid_at: 'card' } });
+    ID = (await client.listInstances({ machine: 'order', state: 'paid', limit: 1 })).instances[0].id;
     vs = await VsCode.launch({
       name: 'inspector',
       settings: { 'rstmdb.connections': [{ name: 'Local demo', host: '127.0.0.1', port: emu.port }] },
@@ -87,7 +86,7 @@ describe('the instance inspector in a real VS Code', { timeout: 300_000 }, () =>
       const frame = await inspectorFrame(vs, ID);
       await frame.waitForSelector('g.state[data-state="paid"][aria-current="true"]', { timeout: 15_000 });
       assert.equal(await frame.$eval('.state-badge', (b) => b.textContent?.trim()), 'paid');
-      // ship's guard (address set, not on hold) passes on this context; refund's (amount <= 500) too; cancel has none.
+      // ship's guard (address set, not on hold) passes on a seeded order's context.
       assert.equal(await frame.$eval('.edge.out[data-event="ship"]', (e) => e.getAttribute('data-verdict')), 'pass');
       assert.equal(await frame.$$eval('g.state.current', (s) => s.length), 1);
       assert.equal(await frame.$eval('body', (b) => b.dataset.cspViolations), '0');
@@ -101,8 +100,9 @@ describe('the instance inspector in a real VS Code', { timeout: 300_000 }, () =>
       });
       assert.match(rows[0], /^pay created → paid, WAL offset \d+/);
       assert.match(rows[1], /^created in created, WAL offset \d+/);
-      // The newest entry is selected and its context change is shown.
-      await frame.waitForSelector('.history-detail .change.added[aria-label="added ctx.paid_at"]', { timeout: 10_000 });
+      // Selecting the creation shows the whole initial context as added.
+      await frame.click('.history-row[data-kind="create"]');
+      await frame.waitForSelector('.history-detail .change.added[aria-label="added ctx.customer"]', { timeout: 10_000 });
       await vs.screenshot('inspector-dark');
     });
   });
@@ -168,7 +168,7 @@ describe('the instance inspector in a real VS Code', { timeout: 300_000 }, () =>
       await frame.waitForSelector('g.state.added[data-state="in_review"]', { timeout: 10_000 });
       assert.ok(await frame.$('.edge.removed[data-event="approve"][data-from="submitted"]'));
       assert.ok(await frame.$('.edge.added[data-event="review"]'));
-      assert.match(await frame.$eval('.compare-summary', (p) => p.textContent ?? ''), /1 states added, 0 removed/);
+      assert.match(await frame.$eval('.compare-summary', (p) => p.textContent ?? ''), /1 state added, 0 removed; 3 transitions added, 1 removed/);
       assert.equal(await frame.$eval('body', (b) => b.dataset.cspViolations), '0');
       await vs.screenshot('machine-compare');
       await vs.runCommand('View: Close Editor');
