@@ -90,7 +90,7 @@ export class HistoryIndex {
       for (const rec of page.records) this.add(rec, touched);
       this.recordsRead += page.records.length;
       if (total !== undefined) this.options.onProgress?.(Math.min(this.recordsRead, total), Math.max(total, this.recordsRead));
-      if (page.records.length === 0 || page.next_offset <= this.cursor) break;
+      if (page.records.length === 0 || page.next_offset === null || page.next_offset <= this.cursor) break;
       this.cursor = page.next_offset;
       if (page.records.length < this.pageSize) break;
     }

@@ -72,7 +72,7 @@ export class WalBrowser {
       scanned += read;
       this.scanned += read;
       if (stoppedAt !== undefined) this.next = stoppedAt;
-      else if (page.records.length === 0 || page.next_offset <= from) this.next = undefined;
+      else if (page.records.length === 0 || page.next_offset === null || page.next_offset <= from) this.next = undefined;
       else this.next = page.next_offset;
       // A short page is the end of the log (for now).
       if (stoppedAt === undefined && page.records.length < PAGE) this.next = undefined;
