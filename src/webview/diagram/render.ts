@@ -5,7 +5,7 @@
  * only ever set as text or attribute values.
  */
 import type { DefinitionView, GuardVerdict } from '../../protocol/inspector';
-import { buildScene, edgePath, type Measure, type Scene } from './scene';
+import { buildScene, edgePath, rankdirFor, type Measure, type Scene } from './scene';
 import { fit, pan, zoomAt, type View } from './viewport';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -46,9 +46,13 @@ export class DiagramView {
   private readonly edges = new Map<string, { g: SVGGElement; event: string; from: string }>();
   private readonly edgeKeys = new Map<SVGGElement, string>();
   private current = '';
+  private def: { key: string; def: DefinitionView } | undefined;
+  private marks: { states: Map<string, string>; edges: Map<string, string> } = { states: new Map(), edges: new Map() };
   private machineLabel = '';
   /** Milliseconds the last layout and draw took (shown to the bench and tests through a data attribute). */
   lastDrawMs = 0;
+  /** A saved view applies to the first drawing only (a later one is another layout). */
+  private restoredOnce = false;
 
   constructor(private readonly callbacks: DiagramCallbacks) {
     this.element = document.createElement('div');
@@ -156,23 +160,31 @@ export class DiagramView {
       }
     });
     new ResizeObserver(() => {
-      if (this.view.fitted) this.fitNow(false);
+      const { w, h } = this.size();
+      // A pane that turned from wide to tall (or back) gets the other direction.
+      if (this.def && this.scene && w > 0 && h > 0 && rankdirFor(w, h) !== this.scene.rankdir) this.setDefinition(this.def.key, this.def.def, this.machineLabel);
+      else if (this.view.fitted) this.fitNow(false);
     }).observe(this.svg);
   }
 
   /** Lays out and draws a machine version, unless it is the one already drawn. */
   setDefinition(key: string, def: DefinitionView, machineLabel: string, saved?: View): void {
     this.machineLabel = machineLabel;
-    if (key === this.sceneKey) return;
+    this.def = { key, def };
+    const { w, h } = this.size();
+    const rankdir = rankdirFor(w, h);
+    // Laid out once per version and direction: a live move only changes classes.
+    if (`${key}|${rankdir}` === this.sceneKey) return;
     const started = performance.now();
-    this.scene = buildScene(def, canvasMeasure());
-    this.sceneKey = key;
+    this.scene = buildScene(def, canvasMeasure(), rankdir);
+    this.sceneKey = `${key}|${rankdir}`;
+    this.element.dataset.rankdir = rankdir;
     this.draw(this.scene);
     this.lastDrawMs = performance.now() - started;
     this.element.dataset.drawMs = String(Math.round(this.lastDrawMs));
-    this.svg.setAttribute('viewBox', '');
-    this.svg.removeAttribute('viewBox');
-    if (saved && !saved.fitted) this.apply(saved, false);
+    const restore = saved && !saved.fitted && !this.restoredOnce;
+    this.restoredOnce = true;
+    if (restore && saved) this.apply(saved, false);
     else requestAnimationFrame(() => this.fitNow(false));
   }
 
@@ -221,18 +233,25 @@ export class DiagramView {
       const title = el('title', {}, g);
       title.textContent = `${n.id}${n.initial ? ' (initial)' : ''}${n.final ? ' (final)' : ''}`;
       if (n.initial) {
-        // The initial mark: a dot with an arrow into the state's left side.
+        // The initial mark: a dot with an arrow into the state, from where the flow starts.
         const start = el('g', { class: 'initial-mark' }, nodeLayer);
-        el('circle', { cx: n.x - n.width / 2 - 22, cy: n.y, r: 5 }, start);
-        el('path', { d: `M${n.x - n.width / 2 - 17},${n.y} L${n.x - n.width / 2 - 1},${n.y}`, 'marker-end': 'url(#arrow-plain)' }, start);
+        if (scene.rankdir === 'LR') {
+          el('circle', { cx: n.x - n.width / 2 - 22, cy: n.y, r: 5 }, start);
+          el('path', { d: `M${n.x - n.width / 2 - 17},${n.y} L${n.x - n.width / 2 - 1},${n.y}`, 'marker-end': 'url(#arrow-plain)' }, start);
+        } else {
+          el('circle', { cx: n.x, cy: n.y - n.height / 2 - 22, r: 5 }, start);
+          el('path', { d: `M${n.x},${n.y - n.height / 2 - 17} L${n.x},${n.y - n.height / 2 - 1}`, 'marker-end': 'url(#arrow-plain)' }, start);
+        }
       }
       this.nodes.set(n.id, g);
     }
     this.highlight();
+    this.markChanges(this.marks.states, this.marks.edges);
   }
 
   /** Marks states and transitions as added or removed (comparing two versions). */
   markChanges(states: Map<string, string>, edges: Map<string, string>): void {
+    this.marks = { states, edges };
     for (const [id, g] of this.nodes) {
       const c = states.get(id) ?? 'same';
       g.classList.toggle('added', c === 'added');

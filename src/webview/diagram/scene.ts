@@ -35,7 +35,10 @@ export interface SceneEdge {
   label: Point & { width: number; height: number };
 }
 
+export type RankDir = 'LR' | 'TB';
+
 export interface Scene {
+  rankdir: RankDir;
   width: number;
   height: number;
   nodes: SceneNode[];
@@ -56,9 +59,14 @@ export function shorten(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-export function buildScene(def: DefinitionView, measure: Measure): Scene {
+/** Left to right for a wide pane, top to bottom for a tall one. */
+export function rankdirFor(width: number, height: number): RankDir {
+  return width > 0 && height > 0 && height > width * 0.9 ? 'TB' : 'LR';
+}
+
+export function buildScene(def: DefinitionView, measure: Measure, rankdir: RankDir = 'LR'): Scene {
   const g = new Graph({ multigraph: true });
-  g.setGraph({ rankdir: 'LR', nodesep: 24, ranksep: 48, edgesep: 12, marginx: 16, marginy: 16 });
+  g.setGraph({ rankdir, nodesep: 24, ranksep: 48, edgesep: 12, marginx: 28, marginy: 28 });
   g.setDefaultEdgeLabel(() => ({}));
   const outgoing = new Set<string>();
   for (const t of def.transitions) for (const f of t.from) outgoing.add(f);
@@ -85,7 +93,7 @@ export function buildScene(def: DefinitionView, measure: Measure): Scene {
     const l = g.edge(e.from, e.to, e.key) as { points: Point[]; x: number; y: number; width: number; height: number };
     return { ...e, points: l.points.map((p) => ({ x: p.x, y: p.y })), label: { x: l.x, y: l.y, width: l.width, height: l.height } };
   });
-  return { width: graph.width ?? 0, height: graph.height ?? 0, nodes, edges: laid };
+  return { rankdir, width: graph.width ?? 0, height: graph.height ?? 0, nodes, edges: laid };
 }
 
 /** A rough width for tests and the bench (the webview measures the real font). */
