@@ -44,6 +44,8 @@ export class HistoryList {
   private rows: HistoryRow[] = [];
   private selected: number | undefined;
   private frame = 0;
+  /** The entry whose detail is shown (or asked for). */
+  private detailOf: number | undefined;
   private newCount = 0;
   private readonly newBadge: HTMLElement;
 
@@ -117,6 +119,9 @@ export class HistoryList {
     } else if (added > 0 && this.selected === before[0]?.offset) {
       // Following the newest entry: keep following it.
       this.select(this.rows[0].offset, false);
+    } else if (this.detailOf !== this.selected) {
+      // A selection restored from the page's state: its detail is fetched once the rows are in.
+      this.select(this.selected, false);
     }
     this.draw();
   }
@@ -134,6 +139,7 @@ export class HistoryList {
       else if (top + ROW_HEIGHT > this.scroller.scrollTop + this.scroller.clientHeight) this.scroller.scrollTop = top + ROW_HEIGHT - this.scroller.clientHeight;
     }
     this.draw();
+    this.detailOf = offset;
     this.callbacks.select(offset);
   }
 

@@ -116,10 +116,14 @@ export function startWalView(api: WebviewApi): void {
       </main>`;
   }
 
+  // lit renders into a container of its own, never beside the boot text.
+  const root = document.createElement('div');
+  root.className = 'wal-root';
   function draw(): void {
     if (!snapshot) return;
+    if (root.parentElement !== app) app.replaceChildren(root);
     app.classList.remove('loading');
-    render(template(snapshot), app);
+    render(template(snapshot), root);
   }
 
   function onMessage(m: Exclude<HostMessage, { t: 'response' }>): void {
@@ -135,8 +139,9 @@ export function startWalView(api: WebviewApi): void {
       document.body.dataset.ready = 'true';
     } else {
       snapshot = undefined;
+      if (root.parentElement !== app) app.replaceChildren(root);
       render(html`<div class="problem" role="alert"><p>${m.problem.message}</p>
-        <vscode-toolbar-button icon="refresh" label="Retry" @click=${() => host.request('refresh', {})}>Retry</vscode-toolbar-button></div>`, app);
+        <vscode-toolbar-button icon="refresh" label="Retry" @click=${() => host.request('refresh', {})}>Retry</vscode-toolbar-button></div>`, root);
     }
   }
 
