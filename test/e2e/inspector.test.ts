@@ -44,13 +44,18 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
-/** Switches the colour theme the way a user does: Preferences: Color Theme, then the theme as the picker names it. */
-async function setTheme(vs: VsCode, label: string): Promise<void> {
-  await vs.runCommand('Preferences: Color Theme');
+/** Switches the colour theme the way a user does: Preferences: Color Theme, then the theme's row. */
+async function setTheme(vs: VsCode, filter: string, row: RegExp): Promise<void> {
+  await vs.page.keyboard.press('Escape');
+  await vs.page.keyboard.press('F1');
   const input = vs.page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible' });
-  await input.fill(label);
-  await vs.pick(new RegExp(`^${label}$`));
+  await input.fill('>Preferences: Color Theme');
+  // Clicked by its exact name: Enter would run whichever command ranks first.
+  await vs.pick(/^Preferences: Color Theme$/);
+  await input.waitFor({ state: 'visible' });
+  await input.fill(filter);
+  await vs.pick(row);
 }
 
 describe('the instance inspector in a real VS Code', { timeout: 300_000 }, () => {
@@ -138,14 +143,15 @@ describe('the instance inspector in a real VS Code', { timeout: 300_000 }, () =>
   test('light, dark and high-contrast themes', { timeout: 90_000 }, async () => {
     await vs.failureScreenshot('themes', async () => {
       // The picker's names for Default Light Modern, Default High Contrast, Default High Contrast Light, Default Dark Modern.
-      const themes: [string, string, string][] = [
-        ['Light Modern', 'vscode-light', 'light'],
-        ['Dark High Contrast', 'vscode-high-contrast', 'hc-dark'],
-        ['Light High Contrast', 'vscode-high-contrast-light', 'hc-light'],
-        ['Dark Modern', 'vscode-dark', 'dark'],
+      // The picker calls them Light Modern, Dark High Contrast, ... (settings: Default Light Modern, Default High Contrast, ...).
+      const themes: [string, RegExp, string, string][] = [
+        ['Light Modern', /^(Default )?Light Modern$/, 'vscode-light', 'light'],
+        ['High Contrast', /^(Dark High Contrast|Default High Contrast)$/, 'vscode-high-contrast', 'hc-dark'],
+        ['High Contrast', /^(Light High Contrast|Default High Contrast Light)$/, 'vscode-high-contrast-light', 'hc-light'],
+        ['Dark Modern', /^(Default )?Dark Modern$/, 'vscode-dark', 'dark'],
       ];
-      for (const [theme, cls, name] of themes) {
-        await setTheme(vs, theme);
+      for (const [filter, row, cls, name] of themes) {
+        await setTheme(vs, filter, row);
         const frame = await inspectorFrame(vs, ID);
         await frame.waitForFunction((c) => document.body.classList.contains(c), cls, { timeout: 15_000 });
         await vs.screenshot(`theme-${name}`);
@@ -205,6 +211,7 @@ describe('the instance inspector in a real VS Code', { timeout: 300_000 }, () =>
   test('after Developer: Reload Window the inspector comes back with the same instance and tab', { timeout: 90_000 }, async () => {
     await vs.failureScreenshot('inspector-reload', async () => {
       let frame = await inspectorFrame(vs, ID);
+      await frame.click('vscode-tab-header:nth-of-type(2)');
       assert.equal(await frame.$eval('vscode-tabs', (t) => t.getAttribute('selected-index')), '1');
       await vs.runCommand('Developer: Reload Window');
       await vs.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
