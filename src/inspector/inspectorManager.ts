@@ -204,6 +204,9 @@ export class InspectorManager implements vscode.Disposable {
         },
       });
       this.indexes.set(name, index);
+      // The change stream's own WAL reading extends the index (no second read of the same records).
+      const fed = index;
+      this.disposables.push(conn.changes.onWalPage((records) => this.indexes.get(name) === fed && fed.ingest(records)));
       const first = index.catchUp().catch((err) => this.log.warn(`[${name}] reading the WAL for history failed: ${describeError(err)}`));
       const done = first.finally(() => {
         if (this.firstReads.get(name) === done) this.firstReads.delete(name);

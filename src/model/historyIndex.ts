@@ -29,6 +29,8 @@ const PAGE = 1000;
  */
 export class HistoryIndex {
   private cursor = 0;
+  /** WAL sequence numbers are dense: the last one read tells whether a page handed in follows on. */
+  private lastSequence = 0;
   private readonly byInstance = new Map<string, Indexed[]>();
   /** Last known state per instance, so a delete row can say where the instance was. */
   private readonly lastState = new Map<string, string>();
@@ -88,6 +90,7 @@ export class HistoryIndex {
     for (;;) {
       const page = await reader.walRead({ from_offset: this.cursor, limit: this.pageSize });
       for (const rec of page.records) this.add(rec, touched);
+      if (page.records.length) this.lastSequence = page.records[page.records.length - 1].sequence;
       this.recordsRead += page.records.length;
       if (total !== undefined) this.options.onProgress?.(Math.min(this.recordsRead, total), Math.max(total, this.recordsRead));
       if (page.records.length === 0 || page.next_offset === null || page.next_offset <= this.cursor) break;
@@ -95,6 +98,23 @@ export class HistoryIndex {
       if (page.records.length < this.pageSize) break;
     }
     this.complete = true;
+    if (touched.size) this.options.onChanged?.(touched);
+  }
+
+  /**
+   * Records someone else read (the connection's change stream follows the WAL
+   * tail): taken when they follow on from what was read, so the index grows
+   * with no read of its own; anything else is left to the next catch-up.
+   */
+  ingest(records: readonly WalRecord[]): void {
+    if (!this.complete || this.running || records.length === 0) return;
+    const fresh = records.filter((r) => r.sequence > this.lastSequence);
+    if (fresh.length === 0 || fresh[0].sequence !== this.lastSequence + 1) return;
+    const touched = new Set<string>();
+    for (const rec of fresh) this.add(rec, touched);
+    const last = fresh[fresh.length - 1];
+    this.lastSequence = last.sequence;
+    this.cursor = last.offset + 1;
     if (touched.size) this.options.onChanged?.(touched);
   }
 
@@ -127,6 +147,7 @@ export class HistoryIndex {
 
   private clear(): void {
     this.cursor = 0;
+    this.lastSequence = 0;
     this.byInstance.clear();
     this.lastState.clear();
     this.recordsRead = 0;

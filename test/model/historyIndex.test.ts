@@ -105,4 +105,29 @@ describe('the history index, read from the WAL in pages', () => {
     assert.deepEqual(c.changes, []);
     await assert.rejects(index.detail('b', 1), /no history entry/);
   });
+
+  test('records read by the change stream extend the index when they follow on, and are left alone after a gap', { timeout: 20_000 }, async () => {
+    const changed: string[][] = [];
+    const index = new HistoryIndex(async () => client, { onChanged: (ids) => changed.push([...ids]) });
+    await index.catchUp();
+    const read = index.recordsRead;
+    const { latest_offset } = await client.walStats();
+    await client.applyEvent({ instance_id: 'b', event: 'pause' });
+    await client.applyEvent({ instance_id: 'b', event: 'start', payload: { round: 12, via: 'the stream' } });
+    const { records } = await client.walRead({ from_offset: latest_offset, limit: 10 });
+    assert.equal(records.length, 2);
+    // A page that skips a record is not taken.
+    index.ingest(records.slice(1));
+    assert.equal(index.rows('b')[0].event, 'start');
+    assert.notEqual(index.rows('b')[0].payloadSize, JSON.stringify({ round: 12, via: 'the stream' }).length);
+    index.ingest(records);
+    assert.deepEqual(index.rows('b').slice(0, 2).map((r) => r.event), ['start', 'pause']);
+    assert.equal(index.rows('b')[0].payloadSize, JSON.stringify({ round: 12, via: 'the stream' }).length);
+    assert.deepEqual(changed[changed.length - 1], ['b']);
+    // Taken once: handed in again, nothing is added; the next catch-up reads nothing old.
+    index.ingest(records);
+    await index.catchUp();
+    assert.equal(index.rows('b').filter((r) => r.offset === records[1].offset).length, 1);
+    assert.equal(index.recordsRead, read);
+  });
 });
