@@ -19,8 +19,10 @@ export const KNOWN_DELETED_CAP = 20_000;
  * applied as the subscription told it.
  */
 export const HELD_EVENTS_CAP = 1000;
-/** A count is asked again at most this many times while changes for its state keep racing the answer. */
+/** A count is asked again at most this many times in a row while changes for its state keep racing the answer. */
 const SETTLE_ATTEMPTS = 3;
+/** After that, the count kept is asked again this much later (and so on, until an answer is not raced). */
+export const RESETTLE_MS = 1000;
 
 /** What the stream needs from a connection: the server's answers and the WAL reader. */
 export interface ChangeSource {
@@ -83,7 +85,8 @@ function listen<T>(set: Set<T>, fn: T): Disposable {
  *   live event is applied ahead of older records of other instances; those
  *   commute). A record older than what is already known of its instance (a row
  *   listed later, a lost event read late) corrects counts but is not handed on;
- *   `onWalPage` has it;
+ *   `onWalPage` has it. A delete is always handed on once, even when read after
+ *   a later live move of the (soft-deleted) instance;
  * - `onWalPage`: the raw WAL records as read, in order, each once, so an index
  *   (e.g. instance history) is fed by the same reading, never a second scan;
  * - `onSignal`: resync (views re-read) and gaps in the WAL reading;
@@ -223,6 +226,7 @@ export class ChangeStream implements Disposable {
 
   /** Everything listed or counted is dropped, to be read again (what the stream applied stays applied). */
   resync(): void {
+    this.unsettled.clear();
     for (const c of this.counts.values()) c.total = undefined;
     for (const l of this.listings.values()) l.reset();
     this.rowOf.clear();
@@ -530,9 +534,15 @@ export class ChangeStream implements Disposable {
       const raced: number[] = [];
       states.forEach((state, i) => {
         const entry = this.countEntry(machine, state);
+        const wasRaced = entry.changes !== then[i];
         // Raced: asked again, unless attempts are used up or the connection is gone (keep what was read).
-        if (entry.changes !== then[i] && attempt < SETTLE_ATTEMPTS && this.source.isReady) raced.push(i);
-        else entry.total = totals[i];
+        if (wasRaced && attempt < SETTLE_ATTEMPTS && this.source.isReady) raced.push(i);
+        else {
+          entry.total = totals[i];
+          // Kept although raced: may be off by what raced it, so asked again once things are calmer.
+          if (wasRaced && this.source.isReady) this.unsettle(countKey(machine, state));
+          else this.unsettled.delete(countKey(machine, state));
+        }
         this.touch(machine, state);
       });
       states = raced.map((i) => states[i]);
@@ -540,6 +550,32 @@ export class ChangeStream implements Disposable {
       then = states.map((s) => this.countEntry(machine, s).changes);
       totals = (await Promise.all(states.map((state) => this.source.listInstances({ machine, state, limit: 1 })))).map((r) => r.total);
     }
+  }
+
+  /** Counts kept although changes kept racing every answer: asked again after RESETTLE_MS. */
+  private readonly unsettled = new Set<string>();
+  private resettleTimer: ReturnType<typeof setTimeout> | undefined;
+
+  private unsettle(key: string): void {
+    this.unsettled.add(key);
+    if (this.resettleTimer || this.disposed) return;
+    this.resettleTimer = setTimeout(() => {
+      this.resettleTimer = undefined;
+      void this.resettle();
+    }, RESETTLE_MS);
+    this.resettleTimer.unref?.();
+  }
+
+  /** Ask again now the counts that were kept while raced (the timer does this; tests call it to avoid waiting). */
+  async resettle(): Promise<void> {
+    const byMachine = new Map<string, string[]>();
+    for (const key of this.unsettled) {
+      if (this.counts.get(key)?.total === undefined) continue;
+      const [machine, state] = key.split('\u0000');
+      byMachine.set(machine, [...(byMachine.get(machine) ?? []), state]);
+    }
+    this.unsettled.clear();
+    await Promise.all([...byMachine].map(([m, states]) => this.loadCounts(m, states).catch(() => undefined)));
   }
 
   private countEntry(machine: string, state: string): CountEntry {
@@ -650,6 +686,7 @@ export class ChangeStream implements Disposable {
 
   dispose(): void {
     this.disposed = true;
+    clearTimeout(this.resettleTimer);
     this.changeListeners.clear();
     this.signalListeners.clear();
     this.pageListeners.clear();

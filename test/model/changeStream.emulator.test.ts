@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { RESETTLE_MS } from '../../src/model/changeStream';
 import { RcpClient } from '../../src/rcp';
 import { startEmulator } from '../emulator/process';
 import { streamOnClient } from './streamOnClient';
@@ -54,10 +55,11 @@ async function scenario(writes: Write[], lossy: boolean): Promise<void> {
     await Promise.all(pending);
     // Every write was answered: one catch-up reads the WAL to its end.
     assert.ok(await stream.catchUp());
-    for (const state of STATES) {
-      const { total } = await app.listInstances({ machine: 'f', state, limit: 1 });
-      assert.equal(stream.count('f', state), total, `count of ${state}`);
-    }
+    // A count kept while writes raced every answer is asked again a second later (RESETTLE_MS): wait for that, not longer.
+    const truth = await Promise.all(STATES.map(async (state) => (await app.listInstances({ machine: 'f', state, limit: 1 })).total));
+    const end = Date.now() + 3 * RESETTLE_MS + 2000;
+    while (STATES.some((s, i) => stream.count('f', s) !== truth[i]) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    STATES.forEach((state, i) => assert.equal(stream.count('f', state), truth[i], `count of ${state}`));
     const seen = new Set<string>();
     for (const l of listings) {
       for (const r of l.rows()) {
