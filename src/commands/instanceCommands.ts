@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { evaluateGuard } from '../rcp/guard';
+import { guardPreview, payloadIgnoredNote, unmergeableContextNote } from '../model/guardPreview';
 import { RcpError } from '../rcp';
 import type { ConnectionManager } from '../model/connectionManager';
 import { describeError, type ServerConnection } from '../model/serverConnection';
@@ -47,6 +47,20 @@ interface ApplyRetry {
   conn: ServerConnection;
   id: string;
   event: string;
+  /** The user already chose to apply to this instance although it was deleted. */
+  deletedConfirmed?: boolean;
+}
+
+/** How the user is told that the WAL recorded an instance's deletion (the server still answers for it). */
+function deletedSentence(conn: ServerConnection, id: string): string {
+  return `'${id}' was deleted on '${conn.name}' (the WAL records its deletion). The server still answers for a deleted instance (deletes are soft)`;
+}
+
+/** Events still apply to a deleted instance (and are broadcast): ask before doing it. */
+async function confirmApplyToDeleted(conn: ServerConnection, id: string): Promise<boolean> {
+  const go = 'Apply Anyway';
+  const pick = await vscode.window.showWarningMessage(`${deletedSentence(conn, id)}, and applies events to it. Apply an event anyway?`, { modal: true }, go);
+  return pick === go;
 }
 
 async function applyEvent(manager: ConnectionManager, arg: unknown, again?: ApplyRetry): Promise<void> {
@@ -57,6 +71,11 @@ async function applyEvent(manager: ConnectionManager, arg: unknown, again?: Appl
   if (!target) return;
   const { conn, id } = target;
   if (refuseIfReadOnly(conn, 'applying an event')) return;
+  let deletedConfirmed = again?.deletedConfirmed ?? false;
+  if (!deletedConfirmed && conn.changes.isDeleted(id)) {
+    if (!(await confirmApplyToDeleted(conn, id))) return;
+    deletedConfirmed = true;
+  }
   let client;
   let inst;
   let def;
@@ -74,29 +93,22 @@ async function applyEvent(manager: ConnectionManager, arg: unknown, again?: Appl
     return;
   }
   let event = again?.event;
+  const contextNote = unmergeableContextNote(inst.ctx);
   if (!event) {
-    const items = options.map((t) => {
-      let guardNote = '';
-      if (t.guard) {
-        let passes: boolean | undefined;
-        try {
-          passes = evaluateGuard(t.guard, inst.ctx);
-        } catch {
-          passes = undefined;
-        }
-        // Guards see the context before the payload is merged, so this preview is exact.
-        guardNote = `guard ${t.guard} — ${passes === undefined ? 'cannot be evaluated' : passes ? '$(pass) passes on the current context' : '$(error) fails on the current context (payload merged after)'}`;
-      }
-      return { label: t.event, description: `${inst.state} → ${t.to}`, detail: guardNote || 'no guard', event: t.event };
+    // Guards see the context before the payload is merged, so each preview is what the server will decide.
+    const items = options.map((t) => ({ label: t.event, description: `${inst.state} → ${t.to}`, detail: guardPreview(t.guard, inst.ctx), event: t.event }));
+    const picked = await vscode.window.showQuickPick(items, {
+      title: `Apply Event to ${id} (${inst.machine} v${inst.version}, state ${inst.state})`,
+      placeHolder: contextNote ? `Event. ${contextNote}` : 'Event',
+      matchOnDetail: true,
     });
-    const picked = await vscode.window.showQuickPick(items, { title: `Apply Event to ${id} (${inst.machine} v${inst.version}, state ${inst.state})`, placeHolder: 'Event', matchOnDetail: true });
     if (!picked) return;
     event = picked.event;
   }
   const key = `${conn.name}\u0000${id}\u0000${event}`;
   const payloadText = await ask({
     title: `Apply '${event}' to ${id}`,
-    prompt: 'Payload (a JSON object, shallow-merged into the context after guards are checked)',
+    prompt: payloadIgnoredNote(inst.ctx) ?? 'Payload (a JSON object, shallow-merged into the context after guards are checked)',
     value: unsentPayloads.get(key) ?? '{}',
     validateInput: validateJsonObject,
   });
@@ -106,15 +118,17 @@ async function applyEvent(manager: ConnectionManager, arg: unknown, again?: Appl
     const r = await client.applyEvent({ instance_id: id, event, payload, expected_state: inst.state });
     unsentPayloads.delete(key);
     const inspect = 'Open Inspector';
-    void vscode.window
-      .showInformationMessage(`${id}: ${r.from_state} → ${r.to_state} on '${event}' (WAL offset ${r.wal_offset}).`, inspect)
-      .then((pick) => pick === inspect && vscode.commands.executeCommand('rstmdb.openInspector', { connection: conn.name, instanceId: id }));
+    const ignored = Object.keys(payload).length ? payloadIgnoredNote(inst.ctx) : undefined;
+    const done = `${id}: ${r.from_state} → ${r.to_state} on '${event}' (WAL offset ${r.wal_offset}).`;
+    void (ignored ? vscode.window.showWarningMessage(`${done} ${ignored}`, inspect) : vscode.window.showInformationMessage(done, inspect)).then(
+      (pick) => pick === inspect && vscode.commands.executeCommand('rstmdb.openInspector', { connection: conn.name, instanceId: id }),
+    );
   } catch (err) {
     unsentPayloads.set(key, payloadText);
     const edit = 'Edit Payload and Retry';
     const hint = err instanceof RcpError && err.code === 'GUARD_FAILED' ? ' Guards are checked against the context before the payload is merged.' : '';
     const pick = await vscode.window.showErrorMessage(`Event '${event}' was not applied to '${id}': ${describeError(err)}.${hint}`, edit);
-    if (pick === edit) await applyEvent(manager, undefined, { conn, id, event });
+    if (pick === edit) await applyEvent(manager, undefined, { conn, id, event, deletedConfirmed });
   }
 }
 
@@ -124,7 +138,25 @@ export function registerInstanceCommands(
   view: vscode.TreeView<ExplorerNode>,
   instanceDocuments: InstanceDocumentProvider,
 ): vscode.Disposable[] {
+  const openDocument = async (conn: ServerConnection, id: string) => {
+    const uri = instanceUri(conn.name, id);
+    // Already open: show it as the server has it now.
+    if (vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString())) instanceDocuments.refresh(uri);
+    const doc = await vscode.workspace.openTextDocument(uri);
+    // JSON with comments: the document may open with a comment saying the instance was deleted.
+    await vscode.languages.setTextDocumentLanguage(doc, 'jsonc');
+    await vscode.window.showTextDocument(doc, { preview: true });
+    if (conn.changes.isDeleted(id)) void vscode.window.showWarningMessage(`${deletedSentence(conn, id)}: this is what it still returns.`);
+  };
+
   const reveal = async (conn: ServerConnection, id: string) => {
+    // Deleted instances are not offered in the tree, however the server still answers for them.
+    if (conn.changes.isDeleted(id)) {
+      const open = 'Open Instance';
+      const pick = await vscode.window.showWarningMessage(`${deletedSentence(conn, id)}; it is no longer listed, so it is not shown in the tree.`, open);
+      if (pick === open) await openDocument(conn, id);
+      return;
+    }
     const client = await conn.ensureClient();
     const inst = await client.getInstance({ instance_id: id });
     const node = await explorer.locate(conn, id, inst);
@@ -165,13 +197,7 @@ export function registerInstanceCommands(
     }),
     vscode.commands.registerCommand('rstmdb.openInstance', async (arg?: unknown) => {
       const target = await targetInstance(manager, arg, 'Open Instance as JSON');
-      if (!target) return;
-      const uri = instanceUri(target.conn.name, target.id);
-      // Already open: show it as the server has it now.
-      if (vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString())) instanceDocuments.refresh(uri);
-      const doc = await vscode.workspace.openTextDocument(uri);
-      await vscode.languages.setTextDocumentLanguage(doc, 'json');
-      await vscode.window.showTextDocument(doc, { preview: true });
+      if (target) await openDocument(target.conn, target.id);
     }),
     vscode.commands.registerCommand('rstmdb.findInstance', async () => {
       const target = await targetInstance(manager, undefined, 'Find Instance');
@@ -229,6 +255,11 @@ export function registerInstanceCommands(
     vscode.commands.registerCommand('rstmdb.deleteInstance', async (node?: unknown) => {
       const target = await targetInstance(manager, node, 'Delete Instance');
       if (!target || refuseIfReadOnly(target.conn, 'deleting an instance')) return;
+      // The server answers ok to a second delete; the tree and its counts must not lose it twice.
+      if (target.conn.changes.isDeleted(target.id)) {
+        void vscode.window.showInformationMessage(`'${target.id}' was already deleted on '${target.conn.name}'.`);
+        return;
+      }
       let inst;
       try {
         inst = await (await target.conn.ensureClient()).getInstance({ instance_id: target.id });

@@ -50,9 +50,13 @@ export class InstanceDocumentProvider implements vscode.TextDocumentContentProvi
     try {
       const client = await conn.ensureClient();
       const inst = await client.getInstance({ instance_id: id });
-      return JSON.stringify({ instance_id: id, ...inst }, null, 2) + '\n';
+      const body = JSON.stringify({ instance_id: id, ...inst }, null, 2) + '\n';
+      // The server deletes softly and keeps answering GET: only the WAL tells, and the document says so.
+      if (!conn.changes.isDeleted(id)) return body;
+      return `// Deleted: the WAL records that '${id}' was deleted. The server still returns it (deletes are soft); it is no longer listed.\n${body}`;
     } catch (err) {
-      return `// Could not read '${id}' from '${name}': ${describeError(err)}\n`;
+      const deleted = conn.changes.isDeleted(id) ? ' (the WAL records that it was deleted)' : '';
+      return `// Could not read '${id}' from '${name}': ${describeError(err)}${deleted}\n`;
     }
   }
 }
