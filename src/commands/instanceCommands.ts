@@ -99,7 +99,7 @@ async function applyEvent(manager: ConnectionManager, arg: unknown, again?: Appl
     const items = options.map((t) => ({ label: t.event, description: `${inst.state} → ${t.to}`, detail: guardPreview(t.guard, inst.ctx), event: t.event }));
     const picked = await vscode.window.showQuickPick(items, {
       title: `Apply Event to ${id} (${inst.machine} v${inst.version}, state ${inst.state})`,
-      placeHolder: contextNote ? `Event. ${contextNote}` : 'Event',
+      placeHolder: contextNote ? `Event — ${contextNote}` : 'Event',
       matchOnDetail: true,
     });
     if (!picked) return;

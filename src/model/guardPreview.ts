@@ -16,7 +16,8 @@ export function unmergeableContext(ctx: unknown): string | undefined {
 /** One sentence for the user about a context payloads are not merged into; undefined for an object context. */
 export function unmergeableContextNote(ctx: unknown): string | undefined {
   const what = unmergeableContext(ctx);
-  return what && `This instance's context is ${what}: guards read every field as null, and payloads will not be merged into it.`;
+  // Most important first: a quick pick's placeholder is cut to its width.
+  return what && `The context is ${what}: payloads will not be merged into it, and guards read every field as null.`;
 }
 
 /**
@@ -35,8 +36,9 @@ export function guardPreview(guard: string | null | undefined, ctx: unknown): st
     return `guard ${guard} — cannot be evaluated: ${err instanceof GuardSyntaxError ? err.message : String(err)}`;
   }
   const what = unmergeableContext(ctx);
+  // Short enough for a quick pick's detail line.
   const verdict = what
-    ? `${passes ? '$(pass) passes' : '$(error) fails'} on the context, which is ${what} (payloads are not merged into it)`
+    ? `${passes ? '$(pass) passes' : '$(error) fails'} on ${what === 'null' ? 'the null context' : `the context, which is ${what}`} (payloads are not merged)`
     : passes
       ? '$(pass) passes on the current context'
       : '$(error) fails on the current context (payload merged after)';

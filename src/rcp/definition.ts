@@ -126,7 +126,9 @@ function guardProblems(guard: string, where: string, transition: number): Defini
     if (!(err instanceof GuardSyntaxError)) throw err;
     return [
       {
-        message: `${where}: guard does not parse: ${err.message}`,
+        message: err.breaksConnection
+          ? `${where}: guard must never be sent: ${err.message}, on which the server drops the connection`
+          : `${where}: guard does not parse: ${err.message}`,
         severity: 'error',
         transition,
         guardRange: { start: err.position, end: Math.min(guard.length, err.position + 1) },
@@ -149,16 +151,24 @@ export class UnsendableDefinitionError extends Error {
 
 /**
  * Why sending this definition would make the server drop the connection (and
- * fail everything in flight on it): a guard holding a non-ASCII character.
- * Undefined when it is safe to send; other problems are the server's to answer.
+ * fail everything in flight on it) instead of answering: a guard it fails
+ * while reading (a non-ASCII character, a string ending in a backslash, an
+ * `==` number too large). Undefined when it is safe to send; other problems
+ * are the server's to answer.
  */
 export function connectionBreakingProblem(def: unknown): string | undefined {
   const transitions = def !== null && typeof def === 'object' ? (def as { transitions?: unknown }).transitions : undefined;
   if (!Array.isArray(transitions)) return undefined;
   for (let i = 0; i < transitions.length; i++) {
     const guard = (transitions[i] as { guard?: unknown } | null)?.guard;
-    const bad = typeof guard === 'string' ? /[^\x00-\x7f]/u.exec(guard) : null;
-    if (bad) return `the guard of transition ${i + 1} holds the non-ASCII character '${bad[0]}', on which the server drops the connection; it was not sent`;
+    if (typeof guard !== 'string') continue;
+    try {
+      readGuard(guard);
+    } catch (err) {
+      if (err instanceof GuardSyntaxError && err.breaksConnection) {
+        return `the guard of transition ${i + 1} was not sent: ${err.message}, on which the server drops the connection`;
+      }
+    }
   }
   return undefined;
 }

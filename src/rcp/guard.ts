@@ -36,6 +36,11 @@ export class GuardSyntaxError extends Error {
     readonly reason: string,
     /** 0-based character position in the source. */
     readonly position: number,
+    /**
+     * The server does not answer this guard with an error: it fails while reading
+     * it and drops the connection (everything in flight on it). Never send it.
+     */
+    readonly breaksConnection = false,
   ) {
     super(`${reason} at position ${position + 1}`);
   }
@@ -74,8 +79,8 @@ class Reader {
     return this.pos;
   }
 
-  private fail(reason: string, at = this.pos): never {
-    throw new GuardSyntaxError(reason, at);
+  private fail(reason: string, at = this.pos, breaksConnection = false): never {
+    throw new GuardSyntaxError(reason, at, breaksConnection);
   }
 
   private peek(): string | undefined {
@@ -170,8 +175,8 @@ class Reader {
     if (this.peek() === '"') return this.string();
     const start = this.pos;
     const n = this.number('==');
-    // The server stores an `==` literal as a JSON number and fails on one too large to be finite.
-    if (!Number.isFinite(n)) this.fail('number too large', start);
+    // The server stores an `==` literal as a JSON number, and fails (dropping the connection) on one too large to be finite.
+    if (!Number.isFinite(n)) this.fail('number too large', start, true);
     return n;
   }
 
@@ -187,9 +192,10 @@ class Reader {
         this.pos++;
         return s;
       }
+      // A backslash as the guard's last character makes the server read past its end and drop the connection.
+      if (c === '\\' && this.pos + 1 >= this.end) this.fail('unterminated string ending in a backslash', open, true);
       this.pos += c === '\\' ? 2 : 1;
     }
-    // A backslash at the very end makes the server read past the guard (it drops the connection): refused either way.
     return this.fail('unterminated string', open);
   }
 
@@ -221,7 +227,7 @@ class Reader {
 export function readGuard(source: string): GuardReading {
   const nonAscii = /[^\x00-\x7f]/u.exec(source);
   if (nonAscii) {
-    throw new GuardSyntaxError(`non-ASCII character '${nonAscii[0]}' (the server drops the connection on it)`, nonAscii.index);
+    throw new GuardSyntaxError(`non-ASCII character '${nonAscii[0]}'`, nonAscii.index, true);
   }
   let start = 0;
   let end = source.length;

@@ -126,11 +126,11 @@ describe('deleted instances and null contexts in a real VS Code', () => {
       const title = vs.page.locator('.quick-input-widget .quick-input-title', { hasText: 'Apply Event to blank-1' });
       await title.waitFor({ state: 'visible' });
       const input = vs.page.locator('.quick-input-widget .quick-input-box input');
-      assert.match((await input.getAttribute('placeholder')) ?? '', /context is null: guards read every field as null, and payloads will not be merged into it/);
+      assert.match((await input.getAttribute('placeholder')) ?? '', /The context is null: payloads will not be merged into it/);
       const pay = vs.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'pay' }).first();
-      assert.match((await pay.textContent()) ?? '', /ctx\.amount > 0 — .*fails on the context, which is null \(payloads are not merged into it\)/);
+      assert.match((await pay.textContent()) ?? '', /ctx\.amount > 0 — .*fails on the null context \(payloads are not merged\)/);
       const skip = vs.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'skip' }).first();
-      assert.match((await skip.textContent()) ?? '', /!ctx\.hold — .*passes on the context, which is null/);
+      assert.match((await skip.textContent()) ?? '', /!ctx\.hold — .*passes on the null context/);
       await vs.screenshot('null-ctx-preview');
       await vs.answer('skip', 'Apply Event to blank-1');
       const payloadStep = vs.page.locator('.quick-input-widget .quick-input-title', { hasText: "Apply 'skip' to blank-1" });

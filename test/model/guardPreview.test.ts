@@ -12,9 +12,10 @@ test('on an object context, the preview says whether the guard passes before the
 });
 
 test('on a null context, the preview says the context is null and payloads are not merged into it', () => {
-  assert.equal(guardPreview('ctx.amount > 0', null), 'guard ctx.amount > 0 — $(error) fails on the context, which is null (payloads are not merged into it)');
-  assert.equal(guardPreview('!ctx.hold', null), 'guard !ctx.hold — $(pass) passes on the context, which is null (payloads are not merged into it)');
-  assert.match(unmergeableContextNote(null)!, /context is null: guards read every field as null, and payloads will not be merged into it/);
+  assert.equal(guardPreview('ctx.amount > 0', null), 'guard ctx.amount > 0 — $(error) fails on the null context (payloads are not merged)');
+  assert.equal(guardPreview('!ctx.hold', null), 'guard !ctx.hold — $(pass) passes on the null context (payloads are not merged)');
+  assert.equal(guardPreview('ctx.a', [1]), 'guard ctx.a — $(error) fails on the context, which is an array (payloads are not merged)');
+  assert.match(unmergeableContextNote(null)!, /^The context is null: payloads will not be merged into it, and guards read every field as null\.$/);
   assert.match(payloadIgnoredNote(null)!, /^The payload will be ignored: this instance's context is null/);
 });
 

@@ -148,6 +148,25 @@ describe('non-ASCII characters are refused, since the server drops the connectio
     });
   }
 
+  test('they, and the other guards the server fails on while reading, are marked as breaking the connection', () => {
+    const breaks = (src: string) => {
+      try {
+        readGuard(src);
+      } catch (e) {
+        assert.ok(e instanceof GuardSyntaxError);
+        return e.breaksConnection;
+      }
+      assert.fail(`${src} parsed`);
+    };
+    assert.equal(breaks('ctx.é'), true);
+    assert.equal(breaks('ctx.a == "abc\\'), true, 'a backslash as the last character of a string');
+    assert.equal(breaks('ctx.a == "abc\\  '), true, 'trailing whitespace is trimmed first');
+    assert.equal(breaks(`ctx.a == ${'9'.repeat(400)}`), true, 'an == number too large');
+    assert.equal(breaks('ctx.a == "abc\\"'), false, 'an escaped quote and then the end: unterminated, answered');
+    assert.equal(breaks('ctx.a > ctx.b'), false);
+    assert.equal(breaks(''), false);
+  });
+
   test('anywhere in any guard: a random guard with a non-ASCII character inserted never parses', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme-ascii' }), fc.string({ unit: 'binary', minLength: 1 }).filter((s) => /[^\x00-\x7f]/.test(s)), fc.nat(), (ascii, other, at) => {
