@@ -3,6 +3,17 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { evaluateGuard, GuardSyntaxError, parseGuard, readGuard, type GuardAst } from '../../src/rcp/guard';
 
+/** The error a guard the server refuses is read with. */
+function refusal(src: string): GuardSyntaxError {
+  try {
+    readGuard(src);
+  } catch (e) {
+    assert.ok(e instanceof GuardSyntaxError, String(e));
+    return e;
+  }
+  assert.fail(`${src} parsed`);
+}
+
 // Each case is one point of rcp-notes "Guards (the server's parser, exactly)", as the server reads it.
 
 describe('guards the server accepts parse, and read as the server reads them', () => {
@@ -114,15 +125,7 @@ describe('guards the server rejects fail', () => {
   }
 
   test('errors say where: the position of what is wrong', () => {
-    const at = (src: string) => {
-      try {
-        readGuard(src);
-      } catch (e) {
-        assert.ok(e instanceof GuardSyntaxError);
-        return e.position;
-      }
-      assert.fail(`${src} parsed`);
-    };
+    const at = (src: string) => refusal(src).position;
     assert.equal(at('ctx.amount >'), 12);
     assert.equal(at('ctx.amount > > 1'), 13);
     assert.equal(at('(ctx.a == 1'), 11);
@@ -149,15 +152,7 @@ describe('non-ASCII characters are refused, since the server drops the connectio
   }
 
   test('they, and the other guards the server fails on while reading, are marked as breaking the connection', () => {
-    const breaks = (src: string) => {
-      try {
-        readGuard(src);
-      } catch (e) {
-        assert.ok(e instanceof GuardSyntaxError);
-        return e.breaksConnection;
-      }
-      assert.fail(`${src} parsed`);
-    };
+    const breaks = (src: string) => refusal(src).breaksConnection;
     assert.equal(breaks('ctx.é'), true);
     assert.equal(breaks('ctx.a == "abc\\'), true, 'a backslash as the last character of a string');
     assert.equal(breaks('ctx.a == "abc\\  '), true, 'trailing whitespace is trimmed first');
