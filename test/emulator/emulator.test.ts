@@ -77,7 +77,8 @@ describe('emulator fidelity', () => {
 
   test('a subscriber that stops reading silently loses events, which the WAL still has', async () => {
     await client.putMachine({ machine: 'pingpong', version: 1, definition: { states: ['ping', 'pong'], initial: 'ping', transitions: [{ from: 'ping', event: 'hit', to: 'pong' }, { from: 'pong', event: 'hit', to: 'ping' }] } });
-    await client.createInstance({ machine: 'pingpong', version: 1, instance_id: 'ball' });
+    // With a context (an instance created without one keeps ctx null and events stay small).
+    await client.createInstance({ machine: 'pingpong', version: 1, instance_id: 'ball', initial_ctx: {} });
     const slow = await raw(emu.port);
     slow.send({ type: 'request', id: '1', op: 'HELLO', params: { protocol_version: 1 } });
     slow.send({ type: 'request', id: '2', op: 'WATCH_ALL', params: { machines: ['pingpong'] } });

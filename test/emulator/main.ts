@@ -5,7 +5,8 @@
  * Prints one line `{"listening":PORT}` on stdout when ready; logs go to stderr.
  */
 import { readFileSync } from 'node:fs';
-import { Database, OpError } from './database';
+import { Database } from './database';
+import { CoreError } from './store';
 import { demoSeedOps } from './seed';
 import { EmulatorServer, type ServerOptions } from './server';
 import { Store } from './store';
@@ -31,7 +32,7 @@ export function seedDemo(db: Database): void {
       else db.applyEvent(params);
     } catch (err) {
       // A guard that says no leaves the instance where it is, as it would for a user.
-      if (!(err instanceof OpError && err.code === 'GUARD_FAILED')) throw err;
+      if (!(err instanceof CoreError && err.code === 'GUARD_FAILED')) throw err;
     }
   }
 }
@@ -48,6 +49,8 @@ async function main(): Promise<void> {
     options.fault = fault as ServerOptions['fault'];
   }
   options.idleTimeoutMs = Number(args.get('idle-timeout-ms') ?? 300_000);
+  // Why a connection was closed without a response (bad frame, unknown op, non-ASCII guard, idle).
+  options.log = (line) => process.stderr.write(`${line}\n`);
   if (args.get('tls-cert')) {
     options.tls = {
       cert: readFileSync(args.get('tls-cert')!, 'utf8'),

@@ -1,18 +1,37 @@
-import { createHash } from 'node:crypto';
+/**
+ * The emulator's engine: machines, instances, the WAL and the idempotency
+ * cache, with the real server's semantics (rcp-notes.md "The server at its
+ * edges"): soft deletes, a null ctx that never merges, CONFLICT before the
+ * transition lookup, idempotency keys scoped to the instance and kept in
+ * memory only, event_id stored but never deduplicated, instances listed in a
+ * hash order. Every change is one WAL record appended to `wal.jsonl` with a
+ * synchronous write before it is applied, so a SIGKILL at any moment leaves a
+ * state that replays to what clients were told.
+ */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { normalizeDefinition, type NormalizedDefinition } from '../../src/rcp/definition';
-import type { MachineDefinition, WalEntry, WalRecord } from '../../src/rcp/types';
+import { DefinitionError, parseDefinition, type Definition } from './definition';
+import { evaluateGuard } from './guard';
+import { sortKeysDeep } from './values';
 
-/** Offsets carry the segment number in the high bits, like the server's (e.g. 1099511628160). */
+/** Offsets carry the segment number in the high bits, like the server's (segment << 40 | byte offset). */
 const SEGMENT_SHIFT = 2 ** 40;
 /** Small segments so tests cross segment boundaries and see offsets jump. */
 const SEGMENT_BYTES = 256 * 1024;
-const RECORD_OVERHEAD = 24;
+/** The server's WAL record header: magic, type, flags, reserved, length, CRC, sequence. */
+const RECORD_HEADER = 24;
 
-export interface StoredMachine {
-  definition: NormalizedDefinition;
-  checksum: string;
+/** A WAL entry in the server's field order (WAL_READ sorts keys anyway). */
+export type WalEntry =
+  | { type: 'put_machine'; machine: string; version: number; definition_hash: string; definition: unknown }
+  | { type: 'create_instance'; instance_id: string; machine: string; version: number; initial_state: string; initial_ctx: unknown; idempotency_key?: string }
+  | { type: 'apply_event'; instance_id: string; event: string; from_state: string; to_state: string; payload: unknown; ctx: unknown; event_id?: string; idempotency_key?: string }
+  | { type: 'delete_instance'; instance_id: string; idempotency_key?: string };
+
+export interface WalRecord {
+  sequence: number;
+  offset: number;
+  entry: WalEntry;
 }
 
 export interface Instance {
@@ -20,50 +39,69 @@ export interface Instance {
   machine: string;
   version: number;
   state: string;
-  ctx: Record<string, unknown>;
+  /** Any JSON, null when created without initial_ctx. */
+  ctx: unknown;
   created_at: number;
   updated_at: number;
   last_wal_offset: number;
   last_event_id?: string;
+  /** Soft-deleted: gone from LIST_INSTANCES, still there for everything else. */
+  deleted: boolean;
+  /** Position in the listing order. */
+  readonly hash: number;
 }
 
-/** What is persisted per WAL record besides the record itself. */
-interface PersistedLine {
-  rec: WalRecord;
-  ts: number;
-  /** Idempotency bookkeeping: a key and the result it answered with. */
-  idem?: { scope: string; result: unknown };
-  /** The caller's event_id; the WAL entry itself does not carry it. */
-  eventId?: string;
+export interface ApplyResult {
+  from_state: string;
+  to_state: string;
+  ctx: unknown;
+  wal_offset: number;
+  applied: true;
 }
 
-export function checksumOf(def: NormalizedDefinition): string {
-  return createHash('sha256').update(JSON.stringify(def)).digest('hex');
+/** A refusal from the engine: answered as `core error: <message>` with this code. */
+export class CoreError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
-/**
- * The database state and its WAL. Every change is one WAL record, appended to
- * `wal.jsonl` with a synchronous write before it is applied, so a SIGKILL at any
- * moment leaves a state that replays to what clients were told.
- */
+/** FNV-1a over the id's UTF-8 bytes: a stable, creation-independent listing order. */
+function hashOf(id: string): number {
+  let h = 0x811c9dc5;
+  for (const b of Buffer.from(id, 'utf8')) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h;
+}
+
+function before(a: Instance, b: Instance): boolean {
+  return a.hash < b.hash || (a.hash === b.hash && a.id < b.id);
+}
+
+/** The payload's top-level keys replace the context's, but only when both are objects. */
+function merge(ctx: unknown, payload: unknown): unknown {
+  const isObj = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  return isObj(ctx) && isObj(payload) ? sortKeysDeep({ ...(ctx as object), ...(payload as object) }) : ctx;
+}
+
 export class Store {
-  readonly machines = new Map<string, Map<number, StoredMachine>>();
+  readonly machines = new Map<string, Map<number, Definition>>();
   readonly instances = new Map<string, Instance>();
-  /** machine -> state -> instance ids, in the order they entered the state. */
-  private readonly byState = new Map<string, Map<string, Set<string>>>();
+  /** Every instance ever created, in hash order (deleted ones are skipped when listing). */
+  private readonly ordered: Instance[] = [];
   readonly wal: WalRecord[] = [];
-  readonly idempotency = new Map<string, unknown>();
+  /** (instance, key) -> the first result; in memory only, as on the server (a restart forgets it). */
+  private readonly idempotency = new Map<string, ApplyResult>();
   private segment = 1;
   private position = 0;
   private fd: number | undefined;
-  /** While a BATCH in atomic mode runs: undo steps and the lines not yet written. */
-  private tx: { undo: (() => void)[]; lines: string[] } | undefined;
   bytesWritten = 0;
   bytesRead = 0;
   reads = 0;
   writes = 0;
   fsyncs = 0;
-  snapshots = 0;
 
   constructor(private readonly dir: string | undefined) {
     if (!dir) return;
@@ -72,14 +110,13 @@ export class Store {
     if (existsSync(file)) {
       for (const line of readFileSync(file, 'utf8').split('\n')) {
         if (!line) continue;
-        let parsed: PersistedLine;
+        let parsed: { rec: WalRecord; ts: number };
         try {
-          parsed = JSON.parse(line) as PersistedLine;
+          parsed = JSON.parse(line) as { rec: WalRecord; ts: number };
         } catch {
           break; // a torn last line from a kill mid-write: everything before it stands
         }
-        this.applyRecord(parsed.rec, parsed.ts, parsed.eventId);
-        if (parsed.idem) this.idempotency.set(parsed.idem.scope, parsed.idem.result);
+        this.replay(parsed.rec, parsed.ts);
       }
     }
     this.fd = openSync(file, 'a');
@@ -99,78 +136,6 @@ export class Store {
     return this.segment;
   }
 
-  get totalBytes(): number {
-    return this.bytesWritten;
-  }
-
-  /** Appends an entry durably, applies it, and returns its record. */
-  append(
-    entry: WalEntry,
-    idem?: { scope: string; result: (rec: WalRecord) => unknown },
-    eventId?: string,
-  ): WalRecord {
-    const size = Buffer.byteLength(JSON.stringify(entry)) + RECORD_OVERHEAD;
-    if (this.position + size > SEGMENT_BYTES && this.position > 0) {
-      this.segment++;
-      this.position = 0;
-    }
-    const rec: WalRecord = { sequence: this.wal.length + 1, offset: this.latestOffset, entry };
-    const ts = Date.now();
-    const line: PersistedLine = { rec, ts };
-    if (eventId !== undefined) line.eventId = eventId;
-    let result: unknown;
-    if (idem) {
-      result = idem.result(rec);
-      line.idem = { scope: idem.scope, result };
-    }
-    const text = JSON.stringify(line) + '\n';
-    if (this.tx) {
-      const tx = this.tx;
-      const { segment, position } = this;
-      tx.lines.push(text);
-      tx.undo.push(() => {
-        this.wal.pop();
-        this.segment = segment;
-        this.position = position;
-      });
-      if (idem) tx.undo.push(() => this.idempotency.delete(idem.scope));
-    } else {
-      this.write(text);
-    }
-    this.applyRecord(rec, ts, eventId);
-    if (idem) this.idempotency.set(idem.scope, result);
-    return rec;
-  }
-
-  private write(text: string): void {
-    if (this.fd === undefined) return;
-    writeSync(this.fd, text);
-    this.bytesWritten += text.length;
-    this.writes++;
-  }
-
-  /** Runs fn as one unit: if it throws, every record it appended is undone and nothing reaches the file. */
-  atomically<T>(fn: () => T): T {
-    if (this.tx) return fn();
-    const tx: { undo: (() => void)[]; lines: string[] } = { undo: [], lines: [] };
-    this.tx = tx;
-    try {
-      const out = fn();
-      this.tx = undefined;
-      if (tx.lines.length) this.write(tx.lines.join(''));
-      return out;
-    } catch (err) {
-      const { undo } = tx;
-      this.tx = undefined;
-      for (let i = undo.length - 1; i >= 0; i--) undo[i]();
-      throw err;
-    }
-  }
-
-  private onUndo(step: () => void): void {
-    this.tx?.undo.push(step);
-  }
-
   sync(): void {
     if (this.fd !== undefined) {
       fsyncSync(this.fd);
@@ -178,125 +143,199 @@ export class Store {
     }
   }
 
-  private stateSet(machine: string, state: string): Set<string> {
-    let states = this.byState.get(machine);
-    if (!states) this.byState.set(machine, (states = new Map()));
-    let set = states.get(state);
-    if (!set) states.set(state, (set = new Set()));
-    return set;
-  }
-
-  /** Instance ids of a machine in a state (insertion order), or all of the machine's. */
-  idsIn(machine: string | undefined, state: string | undefined): Iterable<string> {
-    if (machine === undefined) {
-      if (state === undefined) return this.instances.keys();
-      const all: Set<string>[] = [];
-      for (const states of this.byState.values()) {
-        const s = states.get(state);
-        if (s) all.push(s);
-      }
-      return chain(all);
+  private append(entry: WalEntry): WalRecord {
+    const size = Buffer.byteLength(JSON.stringify(entry)) + RECORD_HEADER;
+    if (this.position + size > SEGMENT_BYTES && this.position > 0) {
+      this.segment++;
+      this.position = 0;
     }
-    const states = this.byState.get(machine);
-    if (!states) return [];
-    if (state !== undefined) return states.get(state) ?? [];
-    return chain([...states.values()]);
-  }
-
-  countIn(machine: string | undefined, state: string | undefined): number {
-    if (machine === undefined && state === undefined) return this.instances.size;
-    if (machine !== undefined && state !== undefined) return this.byState.get(machine)?.get(state)?.size ?? 0;
-    let n = 0;
-    for (const [m, states] of this.byState) {
-      if (machine !== undefined && m !== machine) continue;
-      for (const [s, set] of states) if (state === undefined || s === state) n += set.size;
+    const rec: WalRecord = { sequence: this.wal.length + 1, offset: this.latestOffset, entry };
+    const ts = Date.now();
+    if (this.fd !== undefined) {
+      const text = JSON.stringify({ rec, ts }) + '\n';
+      writeSync(this.fd, text);
+      this.writes++;
     }
-    return n;
-  }
-
-  private applyRecord(rec: WalRecord, ts: number, eventId?: string): void {
-    const e = rec.entry;
+    this.bytesWritten += size;
     this.wal.push(rec);
-    const size = Buffer.byteLength(JSON.stringify(e)) + RECORD_OVERHEAD;
-    const seg = Math.floor(rec.offset / SEGMENT_SHIFT);
-    this.segment = seg;
-    this.position = rec.offset - seg * SEGMENT_SHIFT + size;
+    this.position += size;
+    return rec;
+  }
+
+  /** A record read back at start-up, with the server's replay rules. */
+  private replay(rec: WalRecord, ts: number): void {
+    const e = rec.entry;
+    const size = Buffer.byteLength(JSON.stringify(e)) + RECORD_HEADER;
+    this.wal.push(rec);
+    this.bytesWritten += size;
+    this.segment = Math.floor(rec.offset / SEGMENT_SHIFT);
+    this.position = rec.offset - this.segment * SEGMENT_SHIFT + size;
     switch (e.type) {
-      case 'put_machine': {
-        let versions = this.machines.get(e.machine);
-        if (!versions) this.machines.set(e.machine, (versions = new Map()));
-        const definition = normalizeDefinition(e.definition as MachineDefinition);
-        versions.set(e.version, { definition, checksum: e.definition_hash });
-        const v = versions;
-        this.onUndo(() => {
-          v.delete(e.version);
-          if (v.size === 0) this.machines.delete(e.machine);
-        });
+      case 'put_machine':
+        if (!this.machines.get(e.machine)?.has(e.version)) {
+          try {
+            this.addMachine(e.machine, e.version, parseDefinition(e.definition));
+          } catch {
+            // the server skips a definition it cannot read back
+          }
+        }
         break;
-      }
-      case 'create_instance': {
-        const inst: Instance = {
-          id: e.instance_id,
-          machine: e.machine,
-          version: e.version,
-          state: e.initial_state,
-          ctx: e.initial_ctx ?? {},
-          created_at: ts,
-          updated_at: ts,
-          last_wal_offset: rec.offset,
-        };
-        this.instances.set(inst.id, inst);
-        this.stateSet(inst.machine, inst.state).add(inst.id);
-        this.onUndo(() => {
-          this.instances.delete(inst.id);
-          this.stateSet(inst.machine, inst.state).delete(inst.id);
-        });
+      case 'create_instance':
+        if (!this.instances.has(e.instance_id)) this.addInstance(e.instance_id, e.machine, e.version, e.initial_state, e.initial_ctx, rec.offset, ts);
         break;
-      }
       case 'apply_event': {
         const inst = this.instances.get(e.instance_id);
         if (!inst) break;
-        const before = { ...inst };
-        this.onUndo(() => {
-          if (inst.state !== before.state) {
-            this.stateSet(inst.machine, inst.state).delete(inst.id);
-            this.stateSet(inst.machine, before.state).add(inst.id);
-          }
-          Object.assign(inst, before);
-          if (before.last_event_id === undefined) delete inst.last_event_id;
-        });
-        if (inst.state !== e.to_state) {
-          this.stateSet(inst.machine, inst.state).delete(inst.id);
-          this.stateSet(inst.machine, e.to_state).add(inst.id);
-        }
         inst.state = e.to_state;
         inst.ctx = e.ctx;
-        inst.updated_at = ts;
         inst.last_wal_offset = rec.offset;
-        if (eventId !== undefined) inst.last_event_id = eventId;
+        inst.updated_at = ts;
+        // Replay keeps the previous last_event_id when the entry has none (a live APPLY clears it).
+        if (e.event_id !== undefined) inst.last_event_id = e.event_id;
         break;
       }
       case 'delete_instance': {
         const inst = this.instances.get(e.instance_id);
         if (!inst) break;
-        this.stateSet(inst.machine, inst.state).delete(inst.id);
-        this.instances.delete(inst.id);
-        this.onUndo(() => {
-          this.instances.set(inst.id, inst);
-          this.stateSet(inst.machine, inst.state).add(inst.id);
-        });
+        inst.deleted = true;
+        inst.last_wal_offset = rec.offset;
+        inst.updated_at = ts;
         break;
       }
-      case 'snapshot':
-        this.snapshots++;
-        break;
       default:
         break;
     }
   }
 
-  /** WAL records from `from` (inclusive), at most `limit`. Offsets are sorted, so binary search. */
-  readWal(from: number, limit: number): WalRecord[] {
+  private addMachine(name: string, version: number, def: Definition): void {
+    let versions = this.machines.get(name);
+    if (!versions) this.machines.set(name, (versions = new Map()));
+    versions.set(version, def);
+  }
+
+  private addInstance(id: string, machine: string, version: number, state: string, ctx: unknown, offset: number, ts: number): Instance {
+    const inst: Instance = { id, machine, version, state, ctx, created_at: ts, updated_at: ts, last_wal_offset: offset, deleted: false, hash: hashOf(id) };
+    this.instances.set(id, inst);
+    let lo = 0;
+    let hi = this.ordered.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (before(this.ordered[mid], inst)) lo = mid + 1;
+      else hi = mid;
+    }
+    this.ordered.splice(lo, 0, inst);
+    return inst;
+  }
+
+  definition(machine: string, version: number): Definition {
+    const d = this.machines.get(machine)?.get(version);
+    if (!d) throw new CoreError('MACHINE_NOT_FOUND', `machine version not found: ${machine} v${version}`);
+    return d;
+  }
+
+  instance(id: string): Instance {
+    const inst = this.instances.get(id);
+    if (!inst) throw new CoreError('INSTANCE_NOT_FOUND', `instance not found: ${id}`);
+    return inst;
+  }
+
+  /** PUT_MACHINE: validated even when the version exists; identical re-put answers created:false. */
+  putMachine(machine: string, version: number, json: unknown): { checksum: string; created: boolean } {
+    let def: Definition;
+    try {
+      def = parseDefinition(json);
+    } catch (err) {
+      if (err instanceof DefinitionError) throw new CoreError('INTERNAL_ERROR', err.message);
+      throw err;
+    }
+    const existing = this.machines.get(machine)?.get(version);
+    if (existing) {
+      if (existing.checksum === def.checksum) return { checksum: existing.checksum, created: false };
+      throw new CoreError('MACHINE_VERSION_EXISTS', `machine version already exists: ${machine} v${version}`);
+    }
+    // The WAL keeps the definition as sent (a serde Value: keys sorted, unknown keys and a string `from` kept).
+    this.append({ type: 'put_machine', machine, version, definition_hash: def.checksum, definition: sortKeysDeep(json) });
+    this.addMachine(machine, version, def);
+    return { checksum: def.checksum, created: true };
+  }
+
+  createInstance(id: string, machine: string, version: number, initialCtx: unknown, key: string | undefined): Instance {
+    // The server looks in its APPLY_EVENT cache under (id, key): a hit there answers the existing instance.
+    if (key !== undefined && this.idempotency.has(`${id}\u0000${key}`) && this.instances.has(id)) return this.instances.get(id)!;
+    if (this.instances.has(id)) throw new CoreError('INSTANCE_EXISTS', `instance already exists: ${id}`);
+    const def = this.definition(machine, version);
+    const ctx = sortKeysDeep(initialCtx);
+    const entry: WalEntry = { type: 'create_instance', instance_id: id, machine, version, initial_state: def.initial, initial_ctx: ctx };
+    if (key !== undefined) entry.idempotency_key = key;
+    const rec = this.append(entry);
+    return this.addInstance(id, machine, version, def.initial, ctx, rec.offset, Date.now());
+  }
+
+  applyEvent(
+    id: string,
+    event: string,
+    payload: unknown,
+    expectedState: string | undefined,
+    expectedOffset: number | undefined,
+    eventId: string | undefined,
+    key: string | undefined,
+  ): ApplyResult {
+    const cacheKey = key === undefined ? undefined : `${id}\u0000${key}`;
+    const cached = cacheKey === undefined ? undefined : this.idempotency.get(cacheKey);
+    if (cached) return cached;
+    const inst = this.instance(id);
+    if (expectedState !== undefined && inst.state !== expectedState) {
+      throw new CoreError('CONFLICT', `state conflict: expected '${expectedState}', actual '${inst.state}'`);
+    }
+    if (expectedOffset !== undefined && inst.last_wal_offset !== expectedOffset) {
+      throw new CoreError('CONFLICT', `WAL offset conflict: expected ${expectedOffset}, actual ${inst.last_wal_offset}`);
+    }
+    const def = this.definition(inst.machine, inst.version);
+    const t = def.transitions.get(`${inst.state}\u0000${event}`);
+    if (!t) throw new CoreError('INVALID_TRANSITION', `invalid transition: cannot apply '${event}' in state '${inst.state}'`);
+    // Guards see the context as it was before this event's payload.
+    if (t.guard && !evaluateGuard(t.guard, inst.ctx)) {
+      throw new CoreError('GUARD_FAILED', `guard failed: guard failed for transition '${inst.state}' -> '${t.to}' on event '${event}'`);
+    }
+    const ctx = merge(inst.ctx, payload);
+    const entry: WalEntry = { type: 'apply_event', instance_id: id, event, from_state: inst.state, to_state: t.to, payload: sortKeysDeep(payload), ctx };
+    if (eventId !== undefined) entry.event_id = eventId;
+    if (key !== undefined) entry.idempotency_key = key;
+    const rec = this.append(entry);
+    const result: ApplyResult = { from_state: inst.state, to_state: t.to, ctx, wal_offset: rec.offset, applied: true };
+    inst.state = t.to;
+    inst.ctx = ctx;
+    inst.last_event_id = eventId;
+    if (eventId === undefined) delete inst.last_event_id;
+    inst.last_wal_offset = rec.offset;
+    inst.updated_at = Date.now();
+    if (cacheKey !== undefined) this.idempotency.set(cacheKey, result);
+    return result;
+  }
+
+  /** Soft delete; deleting again answers the instance's last offset and writes nothing. */
+  deleteInstance(id: string, key: string | undefined): number {
+    const inst = this.instance(id);
+    if (inst.deleted) return inst.last_wal_offset;
+    const entry: WalEntry = { type: 'delete_instance', instance_id: id };
+    if (key !== undefined) entry.idempotency_key = key;
+    const rec = this.append(entry);
+    inst.deleted = true;
+    inst.last_wal_offset = rec.offset;
+    inst.updated_at = Date.now();
+    return rec.offset;
+  }
+
+  /** Live instances matching the filters, in hash order (not creation order). */
+  *listed(machine: string | undefined, state: string | undefined): Iterable<Instance> {
+    for (const i of this.ordered) {
+      if (i.deleted || (machine !== undefined && i.machine !== machine) || (state !== undefined && i.state !== state)) continue;
+      yield i;
+    }
+  }
+
+  /** WAL records from `from` (inclusive), at most `limit` (no limit when undefined). */
+  readWal(from: number, limit: number | undefined): WalRecord[] {
     let lo = 0;
     let hi = this.wal.length;
     while (lo < hi) {
@@ -304,10 +343,9 @@ export class Store {
       if (this.wal[mid].offset < from) lo = mid + 1;
       else hi = mid;
     }
-    return this.wal.slice(lo, lo + limit);
+    const out = limit === undefined ? this.wal.slice(lo) : this.wal.slice(lo, lo + limit);
+    this.reads++;
+    for (const r of out) this.bytesRead += Buffer.byteLength(JSON.stringify(r.entry)) + RECORD_HEADER;
+    return out;
   }
-}
-
-function* chain(sets: Iterable<string>[]): Iterable<string> {
-  for (const s of sets) yield* s;
 }

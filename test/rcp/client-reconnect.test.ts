@@ -31,7 +31,8 @@ describe('reconnect and subscriptions', () => {
     writer = await RcpClient.connect({ host: emu.host, port: emu.port });
     await writer.putMachine({ machine: 'flow', version: 1, definition: FLOW });
     await writer.putMachine({ machine: 'other', version: 1, definition: FLOW });
-    for (const id of ['a', 'b', 'c']) await writer.createInstance({ machine: 'flow', version: 1, instance_id: id });
+    // With a context: one created without initial_ctx keeps ctx null and never merges a payload.
+    for (const id of ['a', 'b', 'c']) await writer.createInstance({ machine: 'flow', version: 1, instance_id: id, initial_ctx: {} });
     await writer.createInstance({ machine: 'other', version: 1, instance_id: 'x' });
     await writer.close();
   });
