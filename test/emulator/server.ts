@@ -12,7 +12,7 @@ import { GuardCrash } from './guard';
 import { JsonError, parseJson } from './json';
 import { BadRequest, boolOr, loose, optString, optUnsigned, reqString, reqUnsigned, stringList, struct } from './params';
 import { sortKeysDeep } from './values';
-import { encodeJsonFrame, FrameReader, FramingError, MAX_PAYLOAD } from './wire';
+import { encodeJsonFrame, encodeJsonLine, FrameReader, FramingError, MAX_PAYLOAD } from './wire';
 
 export const SERVER_NAME = 'rstmdb';
 export const SERVER_VERSION = '0.1.4-emulator';
@@ -126,7 +126,7 @@ class Session {
   private send(message: object): void {
     if (this.socket.destroyed || this.closing) return;
     this.cork();
-    if (this.wireMode === 'jsonl') this.socket.write(JSON.stringify(message) + '\n');
+    if (this.wireMode === 'jsonl') this.socket.write(encodeJsonLine(message));
     else this.socket.write(encodeJsonFrame(message));
   }
 

@@ -73,6 +73,11 @@ export function encodeJsonFrame(message: unknown): Buffer {
   return encodeFrame(Buffer.from(JSON.stringify(message), 'utf8'));
 }
 
+/** One JSONL line, as the server writes responses and events once `jsonl` was negotiated. */
+export function encodeJsonLine(message: unknown): Buffer {
+  return Buffer.from(JSON.stringify(message) + '\n', 'utf8');
+}
+
 /** Why a stream of frames cannot go on: the server closes without a response. */
 export class FramingError extends Error {}
 
