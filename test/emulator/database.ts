@@ -107,22 +107,16 @@ export class Database {
     const state = optString(p, 'state');
     const limit = optUnsigned(p, 'limit', 32) ?? DEFAULT_LIST_LIMIT;
     const offset = optUnsigned(p, 'offset', 32) ?? 0;
-    const instances = [];
-    let total = 0;
-    for (const x of this.store.listed(machine, state)) {
-      if (total >= offset && instances.length < limit) {
-        instances.push({
-          id: x.id,
-          machine: x.machine,
-          version: x.version,
-          state: x.state,
-          created_at: x.created_at,
-          updated_at: x.updated_at,
-          last_wal_offset: x.last_wal_offset,
-        });
-      }
-      total++;
-    }
+    const { page, total } = this.store.list(machine, state, offset, limit);
+    const instances = page.map((x) => ({
+      id: x.id,
+      machine: x.machine,
+      version: x.version,
+      state: x.state,
+      created_at: x.created_at,
+      updated_at: x.updated_at,
+      last_wal_offset: x.last_wal_offset,
+    }));
     return { instances, total, has_more: offset + instances.length < total };
   }
 
@@ -201,7 +195,7 @@ export class Database {
   compact(params: unknown) {
     const force = loose(params, 'force_snapshot') === true;
     let created = 0;
-    for (const inst of this.store.listed(undefined, undefined)) {
+    for (const inst of this.store.list(undefined, undefined, 0, Infinity).page) {
       const at = this.snapshots.get(inst.id);
       if (at === undefined || (force && inst.last_wal_offset > at)) {
         this.snapshots.set(inst.id, inst.last_wal_offset);

@@ -76,8 +76,8 @@ function hashOf(id: string): number {
   return h;
 }
 
-function before(a: Instance, b: Instance): boolean {
-  return a.hash < b.hash || (a.hash === b.hash && a.id < b.id);
+function compare(a: Instance, b: Instance): number {
+  return a.hash - b.hash || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 /** The payload's top-level keys replace the context's, but only when both are objects. */
@@ -89,8 +89,10 @@ function merge(ctx: unknown, payload: unknown): unknown {
 export class Store {
   readonly machines = new Map<string, Map<number, Definition>>();
   readonly instances = new Map<string, Instance>();
-  /** Every instance ever created, in hash order (deleted ones are skipped when listing). */
+  /** Every instance ever created, in hash order once sorted (deleted ones are skipped when listing). */
   private readonly ordered: Instance[] = [];
+  /** Creates append; the next listing sorts (one sort after a burst of 100,000 creates, not one shift each). */
+  private sorted = true;
   readonly wal: WalRecord[] = [];
   /** (instance, key) -> the first result; in memory only, as on the server (a restart forgets it). */
   private readonly idempotency = new Map<string, ApplyResult>();
@@ -216,14 +218,9 @@ export class Store {
   private addInstance(id: string, machine: string, version: number, state: string, ctx: unknown, offset: number, ts: number): Instance {
     const inst: Instance = { id, machine, version, state, ctx, created_at: ts, updated_at: ts, last_wal_offset: offset, deleted: false, hash: hashOf(id) };
     this.instances.set(id, inst);
-    let lo = 0;
-    let hi = this.ordered.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (before(this.ordered[mid], inst)) lo = mid + 1;
-      else hi = mid;
-    }
-    this.ordered.splice(lo, 0, inst);
+    const last = this.ordered[this.ordered.length - 1];
+    if (last && compare(last, inst) > 0) this.sorted = false;
+    this.ordered.push(inst);
     return inst;
   }
 
@@ -326,12 +323,20 @@ export class Store {
     return rec.offset;
   }
 
-  /** Live instances matching the filters, in hash order (not creation order). */
-  *listed(machine: string | undefined, state: string | undefined): Iterable<Instance> {
+  /** Live instances matching the filters, in hash order (not creation order): a page of them and how many match. */
+  list(machine: string | undefined, state: string | undefined, offset: number, limit: number): { page: Instance[]; total: number } {
+    if (!this.sorted) {
+      this.ordered.sort(compare);
+      this.sorted = true;
+    }
+    const page: Instance[] = [];
+    let total = 0;
     for (const i of this.ordered) {
       if (i.deleted || (machine !== undefined && i.machine !== machine) || (state !== undefined && i.state !== state)) continue;
-      yield i;
+      if (total >= offset && page.length < limit) page.push(i);
+      total++;
     }
+    return { page, total };
   }
 
   /** WAL records from `from` (inclusive), at most `limit` (no limit when undefined). */
