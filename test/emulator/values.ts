@@ -2,6 +2,23 @@
 
 /** Objects with keys in sorted order at every level, as serde_json's Value (a BTreeMap) writes them. */
 export function sortKeysDeep(v: unknown): unknown {
+  return isSortedDeep(v) ? v : sortedCopy(v);
+}
+
+/** Most values are already in order (stored contexts are): checking is cheaper than copying. */
+function isSortedDeep(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return true;
+  if (Array.isArray(v)) return v.every(isSortedDeep);
+  let prev: string | undefined;
+  for (const k in v as Record<string, unknown>) {
+    if (prev !== undefined && !(prev < k)) return false;
+    if (!isSortedDeep((v as Record<string, unknown>)[k])) return false;
+    prev = k;
+  }
+  return true;
+}
+
+function sortedCopy(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeysDeep);
   if (v === null || typeof v !== 'object') return v;
   const o = v as Record<string, unknown>;
