@@ -24,7 +24,8 @@ describe('the history index, read from the WAL in pages', () => {
     await client.putMachine({ machine: 'flow', version: 1, definition: FLOW });
     // Two instances interleaved, so each one's entries straddle page boundaries.
     await client.createInstance({ machine: 'flow', version: 1, instance_id: 'a', initial_ctx: { n: 0 } });
-    await client.createInstance({ machine: 'flow', version: 1, instance_id: 'b' });
+    // With a context: one created without initial_ctx keeps ctx null on the server and never merges a payload.
+    await client.createInstance({ machine: 'flow', version: 1, instance_id: 'b', initial_ctx: {} });
     for (let i = 1; i <= 10; i++) {
       await client.applyEvent({ instance_id: 'a', event: 'start', payload: { n: i } });
       await client.applyEvent({ instance_id: 'b', event: 'start', payload: { round: i } });
