@@ -44,6 +44,19 @@ interface Pending {
 }
 
 const FEATURES = ['idempotency', 'batch', 'wal_read'];
+/** The RCP protocol version this client speaks. */
+const PROTOCOL_VERSION = 1;
+/** Idle time before the kernel starts TCP keep-alive probes (a second line of defence under the PING). */
+const TCP_KEEPALIVE_DELAY_MS = 30_000;
+
+/**
+ * The server refused the session itself: it answered HELLO or AUTH with an
+ * error, or its HELLO result is not something this client can speak. Trying
+ * again gets the same answer, so a reconnect loop stops here.
+ */
+export function isSessionRefused(err: unknown): boolean {
+  return err instanceof RcpError && (err.op === 'HELLO' || err.op === 'AUTH');
+}
 
 /** Node's TLS error codes, said the way a user can act on them. */
 const TLS_REASONS: Record<string, string> = {
@@ -85,7 +98,11 @@ export class Connection extends EventEmitter {
   private readonly lines = new LineDecoder();
   private sweepTimer: NodeJS.Timeout | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
-  private lastTraffic = Date.now();
+  /** When a request last left. The server's idle timer counts only these, never the events it pushes. */
+  private lastSent = Date.now();
+  /** When anything last arrived. */
+  private lastReceived = Date.now();
+  private pinging = false;
   private closedWith: RcpConnectionError | undefined;
   private established = false;
 
@@ -109,12 +126,16 @@ export class Connection extends EventEmitter {
       throw signal?.aborted ? closedByClient() : err;
     }
     try {
-      c.hello = await c.request<HelloResult>('HELLO', {
-        protocol_version: 1,
-        client_name: options.clientName ?? 'rstmdb-ts',
-        wire_modes: options.wireMode === 'jsonl' ? ['jsonl'] : ['binary_json', 'jsonl'],
-        features: FEATURES,
-      }, options.connectTimeoutMs);
+      const wireModes: WireMode[] = options.wireMode === 'jsonl' ? ['jsonl'] : ['binary_json', 'jsonl'];
+      c.hello = checkHello(
+        await c.request<HelloResult>('HELLO', {
+          protocol_version: PROTOCOL_VERSION,
+          client_name: options.clientName ?? 'rstmdb-ts',
+          wire_modes: wireModes,
+          features: FEATURES,
+        }, options.connectTimeoutMs),
+        wireModes,
+      );
       if (options.token !== undefined) {
         await c.request('AUTH', { method: 'bearer', token: options.token }, options.connectTimeoutMs);
       }
@@ -188,6 +209,8 @@ export class Connection extends EventEmitter {
         clearTimeout(timer);
         socket.off('error', onError);
         socket.setNoDelay(true);
+        // A peer that vanished without a FIN (power loss, a NAT that forgot us) is found by the kernel too.
+        socket.setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
         socket.on('data', (chunk: Buffer) => this.onData(chunk));
         socket.on('error', (err: NodeJS.ErrnoException) => this.destroy(describeSocketError(this.address, err, !!tlsOpts)));
         socket.on('close', () => this.destroy(new RcpConnectionError(this.address, 'closed', 'the server closed the connection')));
@@ -200,8 +223,8 @@ export class Connection extends EventEmitter {
   request<T = unknown>(op: string, params?: Record<string, unknown>, timeoutMs = this.options.requestTimeoutMs): Promise<T> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     const id = String(this.nextId++);
-    const message: Record<string, unknown> = { type: 'request', id, op };
-    if (params !== undefined) message.params = params;
+    // The server answers BAD_REQUEST to most ops sent without params: always send them, `{}` when empty.
+    const message: Record<string, unknown> = { type: 'request', id, op, params: params ?? {} };
     let frame: Buffer;
     try {
       frame = encodeMessage(message);
@@ -226,7 +249,7 @@ export class Connection extends EventEmitter {
     const out = this.outbox;
     this.outbox = [];
     if (this.closedWith || out.length === 0) return;
-    this.lastTraffic = Date.now();
+    this.lastSent = Date.now();
     if (out.length === 1) {
       this.socket.write(out[0]);
       return;
@@ -259,7 +282,7 @@ export class Connection extends EventEmitter {
   }
 
   private onData(chunk: Buffer): void {
-    this.lastTraffic = Date.now();
+    this.lastReceived = Date.now();
     if (this.mode === 'unknown') {
       // The HELLO response already comes in the negotiated form: a frame starts with 'R', a JSON line with '{'.
       this.mode = chunk[0] === 0x7b ? 'lines' : 'frames';
@@ -327,14 +350,39 @@ export class Connection extends EventEmitter {
     this.emit('event', msg as unknown as RcpEvent, bytes);
   }
 
+  /**
+   * PINGs when no request has left for `keepAliveMs` (a connection that only
+   * receives events must still send, or the server's idle timer cuts it), and
+   * when requests wait but nothing has arrived for that long. A PING without an
+   * answer within the request timeout means the link is dead (a half-open TCP
+   * connection after sleep or a NAT timeout never errors by itself): the
+   * connection ends, so reconnect, re-subscription and gap filling run.
+   */
   private startKeepAlive(): void {
     const every = this.options.keepAliveMs;
     if (!every || every <= 0) return;
-    this.keepAliveTimer = setInterval(() => {
-      if (Date.now() - this.lastTraffic < every || this.pending.size > 0) return;
-      this.request('PING').catch(() => undefined);
-    }, every);
+    // Checked four times per interval, so a PING leaves at most a quarter interval late.
+    this.keepAliveTimer = setInterval(() => this.keepAliveTick(every), Math.max(10, Math.floor(every / 4)));
     this.keepAliveTimer.unref();
+  }
+
+  private keepAliveTick(every: number): void {
+    if (this.pinging || this.closedWith) return;
+    const now = Date.now();
+    const quietSend = now - this.lastSent >= every;
+    const unanswered = this.pending.size > 0 && now - this.lastReceived >= every;
+    if (!quietSend && !unanswered) return;
+    this.pinging = true;
+    const timeoutMs = this.options.requestTimeoutMs;
+    this.request('PING', {}, timeoutMs).then(
+      () => (this.pinging = false),
+      (err: unknown) => {
+        this.pinging = false;
+        if (err instanceof RcpConnectionError && err.kind === 'timeout') {
+          this.destroy(new RcpConnectionError(this.address, 'closed', `no answer to a keep-alive PING within ${timeoutMs} ms: the connection is lost`));
+        }
+      },
+    );
   }
 
   /** Ends the socket now; everything in flight rejects with `reason`. Idempotent. */
@@ -362,6 +410,20 @@ export class Connection extends EventEmitter {
     }
     this.destroy(new RcpConnectionError(this.address, 'closed', 'the client closed the connection'));
   }
+}
+
+/** The HELLO result must name a protocol and wire mode this client speaks; anything else is refused for good. */
+function checkHello(hello: HelloResult, offered: WireMode[]): HelloResult {
+  const refuse = (message: string) => new RcpError('UNSUPPORTED_PROTOCOL', message, false, undefined, 'HELLO');
+  if (hello === null || typeof hello !== 'object') throw refuse('the server answered HELLO without a result');
+  if (hello.protocol_version !== PROTOCOL_VERSION) {
+    throw refuse(`the server speaks RCP protocol version ${JSON.stringify(hello.protocol_version)}; this client speaks ${PROTOCOL_VERSION}`);
+  }
+  if (!offered.includes(hello.wire_mode)) {
+    throw refuse(`the server chose wire mode ${JSON.stringify(hello.wire_mode)}; this client offered ${offered.join(', ')}`);
+  }
+  if (!Array.isArray(hello.features)) hello.features = [];
+  return hello;
 }
 
 function redact(message: Record<string, unknown>): Record<string, unknown> {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { Connection, type ConnectionOptions } from './connection';
-import { RcpConnectionError, RcpError } from './errors';
+import { Connection, isSessionRefused, type ConnectionOptions } from './connection';
+import { RcpConnectionError } from './errors';
 
 export interface ReconnectOptions {
   enabled: boolean;
@@ -85,8 +85,8 @@ export class Slot extends EventEmitter {
         return;
       } catch (err) {
         last = err;
-        // A token the server refuses now will not be accepted on the next try either.
-        if (err instanceof RcpError && (err.code === 'AUTH_FAILED' || err.code === 'UNSUPPORTED_PROTOCOL')) break;
+        // A token or protocol the server refuses now is refused on the next try too (BAD_REQUEST to HELLO included).
+        if (isSessionRefused(err)) break;
       }
     }
     if (!this.stopped) this.fail(last instanceof Error ? last : new Error(String(last)));
