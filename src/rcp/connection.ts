@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { RcpConnectionError, FrameError } from './errors';
-import { encodeMessage, FrameDecoder, LineDecoder, parseMessage } from './frame';
+import { RcpConnectionError, RcpError, FrameError } from './errors';
+import { FrameDecoder, FrameWriter, LineDecoder, parseMessage } from './frame';
 import type { HelloResult, RcpEvent, WireMode } from './types';
 import { checkEvent, checkResponse } from './validate';
 
@@ -91,7 +91,8 @@ export class Connection extends EventEmitter {
   private socket!: net.Socket;
   private readonly pending = new Map<string, Pending>();
   private nextId = 1;
-  private outbox: Buffer[] = [];
+  /** Requests made in the same tick, encoded back to back; they leave in one write. */
+  private readonly outbox = new FrameWriter();
   private flushScheduled = false;
   private mode: 'unknown' | 'frames' | 'lines' = 'unknown';
   private readonly frames = new FrameDecoder();
@@ -225,38 +226,30 @@ export class Connection extends EventEmitter {
     const id = String(this.nextId++);
     // The server answers BAD_REQUEST to most ops sent without params: always send them, `{}` when empty.
     const message: Record<string, unknown> = { type: 'request', id, op, params: params ?? {} };
-    let frame: Buffer;
     try {
-      frame = encodeMessage(message);
+      this.outbox.push(message);
     } catch (err) {
       return Promise.reject(new RcpConnectionError(this.address, 'protocol', `request ${op} could not be sent: ${(err as Error).message}`));
     }
     if (this.options.trace) this.traceSafely('send', redact(message));
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flush);
+    }
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { op, params, deadline: Date.now() + timeoutMs, timeoutMs, resolve, reject });
       this.ensureSweep(timeoutMs);
-      this.outbox.push(frame);
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        process.nextTick(this.flush);
-      }
     });
   }
 
   /** Requests made in the same tick leave in one write. */
   private readonly flush = (): void => {
     this.flushScheduled = false;
-    const out = this.outbox;
-    this.outbox = [];
-    if (this.closedWith || out.length === 0) return;
+    if (this.outbox.length === 0) return;
+    const out = this.outbox.take();
+    if (this.closedWith) return;
     this.lastSent = Date.now();
-    if (out.length === 1) {
-      this.socket.write(out[0]);
-      return;
-    }
-    this.socket.cork();
-    for (const b of out) this.socket.write(b);
-    this.socket.uncork();
+    this.socket.write(out);
   };
 
   private ensureSweep(timeoutMs: number): void {

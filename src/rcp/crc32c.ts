@@ -1,53 +1,66 @@
 /**
  * CRC-32C (Castagnoli). The native implementation from `@node-rs/crc32` is used
- * when it loads; otherwise a slicing-by-8 TypeScript implementation, so the
+ * when it loads; otherwise a slicing-by-16 TypeScript implementation, so the
  * client keeps working where the prebuilt addon is missing (other platforms,
  * a bundle that could not carry it).
  */
+import { endianness } from 'node:os';
 
 const POLY = 0x82f63b78;
 
-function makeTables(): Uint32Array[] {
-  const tables: Uint32Array[] = [];
-  const t0 = new Uint32Array(256);
+/**
+ * The 16 slicing tables in one array (table t at t * 256). One array, not 16:
+ * sixteen table bases do not fit in registers, and the spills cost more than
+ * the lookups (measured: about twice as fast).
+ */
+function makeTable(): Int32Array {
+  const table = new Int32Array(16 * 256);
   for (let i = 0; i < 256; i++) {
     let c = i;
     for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
-    t0[i] = c >>> 0;
+    table[i] = c;
   }
-  tables.push(t0);
-  for (let t = 1; t < 8; t++) {
-    const prev = tables[t - 1];
-    const cur = new Uint32Array(256);
-    for (let i = 0; i < 256; i++) cur[i] = (prev[i] >>> 8) ^ t0[prev[i] & 0xff];
-    tables.push(cur);
+  for (let i = 0; i < 256; i++) {
+    for (let t = 1; t < 16; t++) {
+      const prev = table[(t - 1) * 256 + i];
+      table[t * 256 + i] = (prev >>> 8) ^ table[prev & 0xff];
+    }
   }
-  return tables;
+  return table;
 }
 
-let tables: Uint32Array[] | undefined;
+let table: Int32Array | undefined;
+/** Whole 32-bit words can be read in the order the tables expect (every platform Node runs on, in practice). */
+const littleEndian = endianness() === 'LE';
+/** Below this, setting up a word view costs more than it saves. */
+const WORDS_FROM = 64;
 
-/** Pure TypeScript CRC-32C; `initial` continues a previous result. */
+/** Pure TypeScript CRC-32C (slicing-by-16 over aligned 32-bit words); `initial` continues a previous result. */
 export function crc32cFallback(data: Uint8Array, initial = 0): number {
-  const [t0, t1, t2, t3, t4, t5, t6, t7] = (tables ??= makeTables());
-  let crc = ~initial >>> 0;
+  const t = (table ??= makeTable());
+  let crc = ~initial;
   let i = 0;
   const n = data.length;
-  const end8 = n - (n % 8);
-  while (i < end8) {
-    const a = (data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24)) ^ crc;
-    crc =
-      t7[a & 0xff] ^
-      t6[(a >>> 8) & 0xff] ^
-      t5[(a >>> 16) & 0xff] ^
-      t4[a >>> 24] ^
-      t3[data[i + 4]] ^
-      t2[data[i + 5]] ^
-      t1[data[i + 6]] ^
-      t0[data[i + 7]];
-    i += 8;
+  if (littleEndian && n >= WORDS_FROM) {
+    // Bytes up to a 4-byte boundary, then 16 bytes (four words) a step.
+    const head = (4 - (data.byteOffset & 3)) & 3;
+    while (i < head) crc = t[(crc ^ data[i++]) & 0xff] ^ (crc >>> 8);
+    const blocks = (n - i) >>> 4;
+    const w = new Int32Array(data.buffer, data.byteOffset + i, blocks * 4);
+    for (let j = 0; j < w.length; j += 4) {
+      const a = w[j] ^ crc;
+      const b = w[j + 1];
+      const c = w[j + 2];
+      const d = w[j + 3];
+      crc =
+        t[3840 | (a & 0xff)] ^ t[3584 | ((a >>> 8) & 0xff)] ^ t[3328 | ((a >>> 16) & 0xff)] ^ t[3072 | (a >>> 24)] ^
+        t[2816 | (b & 0xff)] ^ t[2560 | ((b >>> 8) & 0xff)] ^ t[2304 | ((b >>> 16) & 0xff)] ^ t[2048 | (b >>> 24)] ^
+        t[1792 | (c & 0xff)] ^ t[1536 | ((c >>> 8) & 0xff)] ^ t[1280 | ((c >>> 16) & 0xff)] ^ t[1024 | (c >>> 24)] ^
+        t[768 | (d & 0xff)] ^ t[512 | ((d >>> 8) & 0xff)] ^ t[256 | ((d >>> 16) & 0xff)] ^ t[d >>> 24];
+    }
+    i += blocks * 16;
   }
-  while (i < n) crc = t0[(crc ^ data[i++]) & 0xff] ^ (crc >>> 8);
+  while (i < n) crc = t[(crc ^ data[i++]) & 0xff] ^ (crc >>> 8);
   return ~crc >>> 0;
 }
 

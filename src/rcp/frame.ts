@@ -20,26 +20,97 @@ export interface Frame {
   payload: Buffer;
 }
 
-/** One frame, header and payload in a single allocation. */
+/** Writes the 18-byte header for a payload of `length` bytes that already sits at `at + HEADER_BYTES`. */
+function writeHeader(out: Buffer, at: number, length: number, flags: number): void {
+  out.writeUInt32BE(MAGIC, at);
+  out.writeUInt16BE(PROTOCOL_VERSION, at + 4);
+  out.writeUInt16BE(flags, at + 6);
+  out.writeUInt16BE(0, at + 8);
+  out.writeUInt32BE(length, at + 10);
+  const payload = out.subarray(at + HEADER_BYTES, at + HEADER_BYTES + length);
+  out.writeUInt32BE(flags & FLAG_CRC_PRESENT ? crc32c(payload) : 0, at + 14);
+}
+
+function oversize(length: number): FrameError {
+  return new FrameError('oversize', `payload of ${length} bytes exceeds the ${MAX_PAYLOAD_BYTES}-byte frame limit`);
+}
+
+/** One frame, header and payload in a single allocation; a string payload is encoded straight into it. */
 export function encodeFrame(payload: Buffer | string, flags = FLAG_CRC_PRESENT): Buffer {
-  const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
-  if (body.length > MAX_PAYLOAD_BYTES) {
-    throw new FrameError('oversize', `payload of ${body.length} bytes exceeds the ${MAX_PAYLOAD_BYTES}-byte frame limit`);
-  }
-  const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
-  out.writeUInt32BE(MAGIC, 0);
-  out.writeUInt16BE(PROTOCOL_VERSION, 4);
-  out.writeUInt16BE(flags, 6);
-  out.writeUInt16BE(0, 8);
-  out.writeUInt32BE(body.length, 10);
-  out.writeUInt32BE(flags & FLAG_CRC_PRESENT ? crc32c(body) : 0, 14);
-  body.copy(out, HEADER_BYTES);
+  const length = typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;
+  if (length > MAX_PAYLOAD_BYTES) throw oversize(length);
+  const out = Buffer.allocUnsafe(HEADER_BYTES + length);
+  if (typeof payload === 'string') out.write(payload, HEADER_BYTES, 'utf8');
+  else payload.copy(out, HEADER_BYTES);
+  writeHeader(out, 0, length, flags);
   return out;
 }
 
-/** A JSON message as one frame. */
+/** A JSON message as one frame: the JSON text is encoded once, straight into the frame. */
 export function encodeMessage(message: unknown, flags = FLAG_CRC_PRESENT): Buffer {
   return encodeFrame(JSON.stringify(message), flags);
+}
+
+/**
+ * Frames queued to leave in one write: each message's JSON is encoded straight
+ * into one shared buffer behind its header (one copy per frame, no per-frame
+ * allocation), and `take()` hands the whole run to the socket at once. Many
+ * small buffers in one corked write cost far more (writev) than one buffer.
+ */
+/** A write queue larger than this is not reused for the next run. */
+const MAX_REUSED_BYTES = 256 * 1024;
+
+export class FrameWriter {
+  private buf: Buffer;
+  private used = 0;
+
+  constructor(private readonly initialBytes = 16 * 1024) {
+    this.buf = Buffer.allocUnsafe(initialBytes);
+  }
+
+  /** Bytes queued. */
+  get length(): number {
+    return this.used;
+  }
+
+  /** Queues `message` as a frame. Throws FrameError (oversize) and leaves the queue as it was. */
+  push(message: unknown, flags = FLAG_CRC_PRESENT): void {
+    const json = JSON.stringify(message);
+    // UTF-8 needs at most 3 bytes per UTF-16 unit. When that much room is not left, count the
+    // exact length (a scan, no copy) before growing the queue (a copy of what is queued).
+    let room = json.length * 3;
+    if (HEADER_BYTES + room > this.buf.length - this.used || room > MAX_PAYLOAD_BYTES) {
+      room = Buffer.byteLength(json, 'utf8');
+      if (room > MAX_PAYLOAD_BYTES) throw oversize(room);
+      this.reserve(HEADER_BYTES + room);
+    }
+    const at = this.used;
+    const length = this.buf.write(json, at + HEADER_BYTES, 'utf8');
+    writeHeader(this.buf, at, length, flags);
+    this.used = at + HEADER_BYTES + length;
+  }
+
+  /** Everything queued, as one buffer the caller now owns; the writer starts afresh. */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.used);
+    // The socket keeps `out` until it is written: go on in the rest of the buffer, or in a new
+    // one sized for a run like this one (capped, so one large message is not kept alive).
+    const rest = this.buf.length - this.used;
+    if (rest >= 1024 && this.buf.buffer.byteLength <= MAX_REUSED_BYTES) {
+      this.buf = this.buf.subarray(this.used);
+    } else {
+      this.buf = Buffer.allocUnsafe(Math.min(MAX_REUSED_BYTES, Math.max(this.initialBytes, this.used * 2)));
+    }
+    this.used = 0;
+    return out;
+  }
+
+  private reserve(n: number): void {
+    if (this.buf.length - this.used >= n) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.used + n));
+    this.buf.copy(next, 0, 0, this.used);
+    this.buf = next;
+  }
 }
 
 export interface FrameDecoderOptions {

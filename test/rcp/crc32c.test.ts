@@ -27,6 +27,16 @@ test('native and fallback agree on random data of every small length and on larg
   }
 });
 
+test('the fallback agrees with the native CRC at every alignment (frames put payloads at odd offsets)', () => {
+  const backing = randomBytes(4096 + 8);
+  for (const len of [63, 64, 65, 79, 80, 81, 1000, 4096]) {
+    for (let offset = 0; offset < 8; offset++) {
+      const view = backing.subarray(offset, offset + len);
+      assert.equal(crc32cFallback(view), crc32cNative!(view), `length ${len} at offset ${offset}`);
+    }
+  }
+});
+
 test('a CRC can be continued across pieces', () => {
   const data = randomBytes(10_000);
   const whole = crc32cFallback(data);

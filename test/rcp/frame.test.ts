@@ -7,6 +7,7 @@ import {
   encodeMessage,
   FLAG_CRC_PRESENT,
   FrameDecoder,
+  FrameWriter,
   HEADER_BYTES,
   LineDecoder,
   MAX_PAYLOAD_BYTES,
@@ -174,4 +175,52 @@ test('a payload that is not valid UTF-8 is refused rather than decoded with U+FF
     assert.throws(() => parseMessage(payload), /not valid UTF-8/, `bytes ${bad.map((b) => b.toString(16))}`);
   }
   assert.deepEqual(parseMessage(Buffer.from('{"a":"€ ✓"}')), { a: '€ ✓' });
+});
+
+test('FrameWriter queues frames back to back, byte for byte as encodeMessage makes them, across buffer growth', () => {
+  const writer = new FrameWriter(64); // tiny, so the queue grows several times
+  const msgs = [...messages(40), { type: 'request', id: 'big', op: 'PUT', params: { text: 'ü€😀'.repeat(3000) } }];
+  for (const m of msgs) writer.push(m);
+  const out = writer.take();
+  assert.deepEqual(out, Buffer.concat(msgs.map((m) => encodeMessage(m))));
+  assert.equal(writer.length, 0);
+  // What was taken stays intact while the writer goes on (the socket may still hold it).
+  const copy = Buffer.from(out);
+  for (const m of messages(10)) writer.push(m);
+  writer.take();
+  assert.deepEqual(out, copy);
+});
+
+test('FrameWriter encodes the JSON straight into the frame: no intermediate Buffer, no copy', () => {
+  const writer = new FrameWriter();
+  const msg = { type: 'request', id: '1', op: 'GET_INSTANCE', params: { instance_id: 'x'.repeat(2000) } };
+  writer.push(msg); // warm
+  writer.take();
+  const from = Buffer.from;
+  const copy = Buffer.prototype.copy;
+  let copies = 0;
+  Buffer.from = ((...args: Parameters<typeof Buffer.from>) => {
+    copies++;
+    return (from as (...a: unknown[]) => Buffer)(...args);
+  }) as typeof Buffer.from;
+  Buffer.prototype.copy = function (this: Buffer, ...args: Parameters<Buffer['copy']>) {
+    copies++;
+    return copy.apply(this, args);
+  };
+  try {
+    for (let i = 0; i < 5; i++) writer.push(msg);
+  } finally {
+    Buffer.from = from;
+    Buffer.prototype.copy = copy;
+  }
+  assert.equal(copies, 0);
+});
+
+test('FrameWriter refuses an oversize message and keeps what was queued', () => {
+  const writer = new FrameWriter();
+  writer.push({ a: 1 });
+  const before = writer.length;
+  assert.throws(() => writer.push({ big: 'x'.repeat(MAX_PAYLOAD_BYTES) }), (e: unknown) => e instanceof FrameError && e.reason === 'oversize');
+  assert.equal(writer.length, before);
+  assert.deepEqual(writer.take(), encodeMessage({ a: 1 }));
 });
