@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { RcpClient, RcpConnectionError, RcpError, type ClientState, type RcpEvent, type Subscription } from '../rcp';
+import { isSessionRefused, RcpClient, RcpConnectionError, RcpError, type ClientState, type RcpEvent, type Subscription } from '../rcp';
 import type { GetMachineResult, HelloResult } from '../rcp/types';
 import { clientOptionsFor } from './clientOptions';
 import { describeEndpoint, type ConnectionConfig } from './connectionConfig';
@@ -19,6 +19,18 @@ export function describeError(err: unknown): string {
 }
 
 /**
+ * Why a server refused the session itself (an error answer to HELLO or AUTH, or a
+ * HELLO this client cannot speak), in a few words for the row and the status bar;
+ * undefined for failures a retry may mend. Nothing retries a refusal.
+ */
+export function describeRefusal(err: unknown): string | undefined {
+  if (!isSessionRefused(err)) return undefined;
+  const e = err as RcpError;
+  if (e.op === 'AUTH') return `token refused (${e.code})`;
+  return `protocol refused (${e.code})`;
+}
+
+/**
  * One configured server at run time: its client, status, what it knows about
  * machines, and the live event feed (one WATCH_ALL per connected server).
  */
@@ -31,6 +43,8 @@ export class ServerConnection implements vscode.Disposable {
   private readonly definitions = new Map<string, Promise<GetMachineResult>>();
   status: ConnectionStatus = 'disconnected';
   lastError: string | undefined;
+  /** Set when the server refused the session (see describeRefusal): reconnecting stopped for this reason. */
+  refusal: string | undefined;
   server: HelloResult | undefined;
 
   private readonly statusChanged = new vscode.EventEmitter<ServerConnection>();
@@ -97,9 +111,10 @@ export class ServerConnection implements vscode.Disposable {
     return this.status === 'ready' && this.client !== undefined;
   }
 
-  private setStatus(status: ConnectionStatus, error?: string): void {
+  private setStatus(status: ConnectionStatus, error?: string, refusal?: string): void {
     this.status = status;
     this.lastError = error;
+    this.refusal = refusal;
     this.statusChanged.fire(this);
   }
 
@@ -154,7 +169,7 @@ export class ServerConnection implements vscode.Disposable {
       if (abandoned()) throw err;
       const message = describeError(err);
       this.log.error(`[${this.name}] connect failed: ${message}`);
-      this.setStatus('failed', message);
+      this.setStatus('failed', message, describeRefusal(err));
       throw err;
     }
   }
@@ -198,10 +213,11 @@ export class ServerConnection implements vscode.Disposable {
       this.tail?.dispose();
       this.tail = undefined;
       const message = err ? describeError(err) : 'connection closed';
-      this.log.error(`[${this.name}] ${message}`);
+      const refusal = describeRefusal(err);
+      this.log.error(`[${this.name}] ${refusal ? `stopped reconnecting, the server refused the session: ${message}` : message}`);
       this.client = undefined;
       this.feed = undefined;
-      this.setStatus('failed', message);
+      this.setStatus('failed', message, refusal);
     }
   }
 

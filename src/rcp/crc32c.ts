@@ -32,8 +32,27 @@ function makeTable(): Int32Array {
 let table: Int32Array | undefined;
 /** Whole 32-bit words can be read in the order the tables expect (every platform Node runs on, in practice). */
 const littleEndian = endianness() === 'LE';
-/** Below this, setting up a word view costs more than it saves. */
+/** Below this, words save less than the setup costs. */
 const WORDS_FROM = 64;
+/**
+ * A word view over a whole ArrayBuffer, kept for the next call: payloads of one
+ * socket read, and small Buffers from Node's pool, share one, and making a view
+ * per call costs as much as checksumming a few hundred bytes. Large buffers are
+ * not kept (their view would keep them alive).
+ */
+let viewOf: ArrayBufferLike | undefined;
+let view: Int32Array | undefined;
+const KEEP_VIEW_BYTES = 1024 * 1024;
+
+function wordsOf(buffer: ArrayBufferLike): Int32Array {
+  if (buffer === viewOf) return view!;
+  const words = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
+  if (buffer.byteLength <= KEEP_VIEW_BYTES) {
+    viewOf = buffer;
+    view = words;
+  }
+  return words;
+}
 
 /** Pure TypeScript CRC-32C (slicing-by-16 over aligned 32-bit words); `initial` continues a previous result. */
 export function crc32cFallback(data: Uint8Array, initial = 0): number {
@@ -46,8 +65,10 @@ export function crc32cFallback(data: Uint8Array, initial = 0): number {
     const head = (4 - (data.byteOffset & 3)) & 3;
     while (i < head) crc = t[(crc ^ data[i++]) & 0xff] ^ (crc >>> 8);
     const blocks = (n - i) >>> 4;
-    const w = new Int32Array(data.buffer, data.byteOffset + i, blocks * 4);
-    for (let j = 0; j < w.length; j += 4) {
+    const w = wordsOf(data.buffer);
+    const first = (data.byteOffset + i) >>> 2;
+    const end = first + blocks * 4;
+    for (let j = first; j < end; j += 4) {
       const a = w[j] ^ crc;
       const b = w[j + 1];
       const c = w[j + 2];

@@ -33,7 +33,8 @@ export class ConnectionStatusBar implements vscode.Disposable {
       this.item.tooltip = 'rstmdb: no active connection — click to choose one';
       this.item.backgroundColor = undefined;
     } else {
-      const label = c.status === 'ready' ? 'connected' : c.status;
+      // A refused session is not retried: say why, where the state would be.
+      const label = c.status === 'ready' ? 'connected' : c.status === 'failed' && c.refusal ? `failed: ${c.refusal}` : c.status;
       this.item.text = `${ICON[c.status]} rstmdb: ${c.name}${c.status === 'ready' ? '' : ` (${label})`}`;
       this.item.tooltip = `rstmdb: ${c.name} — ${c.config.host}:${c.config.port} — ${label}${c.lastError ? `\n${c.lastError}` : ''}\nClick to switch connection`;
       this.item.backgroundColor =

@@ -47,7 +47,8 @@ describe('adding connections in a real VS Code', () => {
       await addConnection('Staging (wrong token)', WRONG);
       const message = await vs.waitForNotification(/Could not connect to 'Staging \(wrong token\)'.*AUTH_FAILED/);
       assert.ok(!message.includes(WRONG), 'the token is never shown');
-      await vs.waitForRowLabel(/^connection Staging \(wrong token\), failed/);
+      // A refused token is not retried, and the row says why.
+      await vs.waitForRowLabel(/^connection Staging \(wrong token\), failed: token refused \(AUTH_FAILED\)/);
       await vs.screenshot('wrong-token');
       // Opened, the failed connection says why and offers a retry; it does not keep retrying by itself.
       await vs.expand(/^Staging \(wrong token\)$/);
@@ -102,7 +103,7 @@ describe('adding connections in a real VS Code', () => {
       await vs.page.locator('.quick-input-widget .quick-input-title', { hasText: 'Switch rstmdb Connection' }).waitFor({ state: 'visible' });
       await vs.screenshot('switch-picker');
       await vs.pick('Staging (wrong token)');
-      await vs.page.waitForFunction(() => [...document.querySelectorAll('.statusbar-item')].some((e) => /rstmdb: Staging \(wrong token\) \(failed\)/.test(e.textContent ?? '')), undefined, { timeout: 10_000 });
+      await vs.page.waitForFunction(() => [...document.querySelectorAll('.statusbar-item')].some((e) => /rstmdb: Staging \(wrong token\) \(failed: token refused \(AUTH_FAILED\)\)/.test(e.textContent ?? '')), undefined, { timeout: 10_000 });
       // Switch back for what follows.
       await vs.page.locator('.statusbar-item', { hasText: 'rstmdb' }).first().click();
       await vs.pick(/^Staging$/);

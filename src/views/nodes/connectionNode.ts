@@ -38,7 +38,8 @@ export class ConnectionNode extends ExplorerNode {
     const c = this.connection;
     const item = new vscode.TreeItem(c.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `connection:${c.name}`;
-    const status = c.status === 'ready' ? 'connected' : c.status;
+    // A refused session is not retried: the row says why instead of just "failed".
+    const status = c.status === 'ready' ? 'connected' : c.status === 'failed' && c.refusal ? `failed: ${c.refusal}` : c.status;
     item.description = `${status} · ${c.config.host}:${c.config.port}${c.config.readOnly ? ' · read-only' : ''}`;
     const [icon, color] = STATUS_ICON[c.status];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
