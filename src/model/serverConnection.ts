@@ -5,7 +5,7 @@ import { clientOptionsFor } from './clientOptions';
 import { describeEndpoint, type ConnectionConfig } from './connectionConfig';
 import type { ConnectionStore } from './connectionStore';
 import type { Log } from './log';
-import { WalTail } from './walTail';
+import { WAL_REPLAY_LIMIT, WalTail } from './walTail';
 import { ChangeStream, type ChangeSource } from './changeStream';
 
 export type ConnectionStatus = 'disconnected' | 'connecting' | 'ready' | 'reconnecting' | 'failed';
@@ -16,6 +16,12 @@ export function describeError(err: unknown): string {
   if (err instanceof RcpConnectionError) return err.message;
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** How often an idle connection PINGs (an unanswered PING ends it, so a silent link is noticed). */
+function keepAliveIntervalMs(): number {
+  const ms = vscode.workspace.getConfiguration('rstmdb').get<number>('keepAliveIntervalMs') ?? 30_000;
+  return Math.max(1000, Math.min(240_000, ms));
 }
 
 /**
@@ -147,6 +153,7 @@ export class ServerConnection implements vscode.Disposable {
           clientName: 'rstmdb-vscode',
           connectTimeoutMs: 10_000,
           requestTimeoutMs: this.requestTimeoutMs(),
+          keepAliveMs: keepAliveIntervalMs(),
           reconnect: { enabled: true, initialDelayMs: 250, maxDelayMs: 5000, maxAttempts: Infinity },
           trace: this.log.traceHook(this.name),
           warn: (message) => this.log.warn(`[${this.name}] ${message}`),
@@ -187,7 +194,7 @@ export class ServerConnection implements vscode.Disposable {
       // The feed could not fill in what it missed (too much arrived meanwhile): views re-read instead.
       feed.on('resync', () => {
         if (this.feed !== feed) return;
-        this.log.warn(`[${this.name}] live updates fell behind; re-reading`);
+        this.log.warn(`[${this.name}] live updates missed too much to fill in (a long gap, or a burst while filling one); re-reading`);
         this.cancelPendingResync();
         this.resync();
       });
@@ -231,7 +238,12 @@ export class ServerConnection implements vscode.Disposable {
       this.changes.startAt(from);
       this.tail = new WalTail(client, from, {
         page: (records, next) => this.changes.applyWalPage(records, next),
-        skipped: (offset) => this.changes.skippedTo(offset),
+        skipped: (offset) => {
+          // Too far behind to replay (a long gap): what is listed and counted is read again instead.
+          this.log.info(`[${this.name}] more than ${WAL_REPLAY_LIMIT} WAL records behind: re-reading instead of replaying them`);
+          this.changes.skippedTo(offset);
+          this.resync();
+        },
         failed: (err) => this.log.warn(`[${this.name}] reading the WAL for creates and deletes failed: ${describeError(err)}`),
       });
       this.tail.setActive(this.following || this.followers > 0);

@@ -17,6 +17,8 @@ export interface WalTailOptions {
 }
 
 const PAGE = 1000;
+/** Records a poll reads before it gives up replaying them and skips to the end (the listener re-syncs). */
+export const WAL_REPLAY_LIMIT = 20 * PAGE;
 
 /**
  * Follows the WAL, a page at a time, for the change stream: the server sends
@@ -44,7 +46,7 @@ export class WalTail {
   ) {
     this.cursor = from;
     this.intervalMs = options.intervalMs ?? 1000;
-    this.catchUpLimit = options.catchUpLimit ?? 20 * PAGE;
+    this.catchUpLimit = options.catchUpLimit ?? WAL_REPLAY_LIMIT;
     this.schedule();
   }
 
@@ -84,21 +86,31 @@ export class WalTail {
 
   private async read(): Promise<void> {
     try {
+      // Pages are handed on only once the poll has read them all: past catchUpLimit (a long gap,
+      // after sleep or a lost link) none is, and the listener re-syncs instead of replaying them.
+      const pages: { records: WalRecord[]; next: number }[] = [];
+      let cursor = this.cursor;
       let read = 0;
       for (;;) {
-        const page = await this.client.walRead({ from_offset: this.cursor, limit: PAGE });
+        const page = await this.client.walRead({ from_offset: cursor, limit: PAGE });
         if (this.disposed) return;
-        if (page.records.length === 0 || page.next_offset === null || page.next_offset <= this.cursor) break;
-        await this.listener.page(page.records, page.next_offset);
-        if (this.disposed) return;
-        this.cursor = page.next_offset;
+        if (page.records.length === 0 || page.next_offset === null || page.next_offset <= cursor) break;
+        pages.push({ records: page.records, next: page.next_offset });
+        cursor = page.next_offset;
         read += page.records.length;
         if (page.records.length < PAGE) break;
         if (read >= this.catchUpLimit) {
+          pages.length = 0;
           this.cursor = (await this.client.walStats()).latest_offset;
           this.listener.skipped(this.cursor);
-          break;
+          this.lastReadFailed = false;
+          return;
         }
+      }
+      for (const { records, next } of pages) {
+        await this.listener.page(records, next);
+        if (this.disposed) return;
+        this.cursor = next;
       }
       this.lastReadFailed = false;
     } catch (err) {

@@ -88,6 +88,14 @@ const ORPHAN_BYTES_LIMIT = 1024 * 1024;
 /** Instances whose machine is remembered for gap filling (least recently seen forgotten first; ~100 bytes each). */
 const INSTANCE_CACHE_LIMIT = 10_000;
 
+/**
+ * WAL records a gap fill replays, at most. A longer gap (a laptop asleep over a
+ * busy night) is not replayed record by record: the subscription skips it and
+ * emits 'resync', so its subscriber re-reads what it shows (cheaper than
+ * tens of thousands of events, and it holds at most this many candidates).
+ */
+export const GAP_REPLAY_LIMIT = 20_000;
+
 /** GET_INSTANCE ops per BATCH when gap filling looks machines up (the server's max_batch_ops is 100). */
 const LOOKUP_BATCH_OPS = 100;
 
@@ -472,24 +480,40 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
 
   private async fillGap(sub: Subscription, liveFrom: number, current: () => boolean): Promise<void> {
     if (!this.server.features.includes('wal_read')) return;
+    // Read the whole gap first (up to GAP_REPLAY_LIMIT records), keeping only what may be delivered:
+    // whether it is short enough to replay is known only at its end.
+    type Candidate = { offset: number; entry: Extract<WalEntry, { type: 'apply_event' }> };
+    const candidates: Candidate[] = [];
+    let read = 0;
     let from = sub.resumeFrom;
     while (from < liveFrom) {
       const page = await this.walRead({ from_offset: from, limit: 1000 });
       if (page.records.length === 0) break;
-      // The filters that need no lookup first, so that only what may be delivered is looked up.
-      const candidates: { offset: number; entry: Extract<WalEntry, { type: 'apply_event' }> }[] = [];
       let reachedLive = false;
       for (const rec of page.records) {
         if (rec.offset >= liveFrom) {
           reachedLive = true;
           break;
         }
+        if (++read > GAP_REPLAY_LIMIT) {
+          if (current()) sub.skipGap(liveFrom);
+          return;
+        }
         const e = rec.entry;
+        // The filters that need no lookup first, so that only what may be delivered is kept and looked up.
         if (e.type === 'create_instance') this.instanceMachines.set(e.instance_id, { machine: e.machine, version: e.version });
-        else if (e.type === 'apply_event' && sub.matchesWithoutMachine(e)) candidates.push({ offset: rec.offset, entry: e });
+        else if (e.type === 'apply_event' && sub.matchesWithoutMachine(e)) {
+          candidates.push({ offset: rec.offset, entry: sub.includeCtx ? e : { ...e, ctx: {} } }); // ctx only when asked for: it can be large
+        }
       }
-      const owners = await this.machinesOf(candidates.map((c) => c.entry.instance_id));
-      for (const { offset, entry: e } of candidates) {
+      if (reachedLive || page.next_offset === null || page.next_offset <= from) break;
+      from = page.next_offset;
+      if (!current()) return;
+    }
+    for (let i = 0; i < candidates.length; i += 1000) {
+      const chunk = candidates.slice(i, i + 1000);
+      const owners = await this.machinesOf(chunk.map((c) => c.entry.instance_id));
+      for (const { offset, entry: e } of chunk) {
         const owner = owners.get(e.instance_id);
         if (!sub.matches({ ...e, machine: owner?.machine })) continue;
         const event: RcpEvent = {
@@ -508,8 +532,6 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
         if (!current()) return;
         sub.deliver(event, true);
       }
-      if (reachedLive || page.next_offset === null || page.next_offset <= from) break;
-      from = page.next_offset;
     }
   }
 

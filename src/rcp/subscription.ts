@@ -36,7 +36,8 @@ export const BACKLOG_LIMIT = 10_000;
  * - It outlives reconnects: `id` changes when the client re-subscribes, and
  *   events applied while it was away are filled in from the WAL, then
  *   'resumed' is emitted. When they cannot all be filled in (too many live
- *   events arrived meanwhile), 'resync' is emitted instead: re-read what you show.
+ *   events arrived meanwhile, or the gap is longer than GAP_REPLAY_LIMIT WAL
+ *   records), 'resync' is emitted instead: re-read what you show.
  * - It always ends: 'end' (after 'error' when it failed) once it is closed,
  *   the server gives up on it, or the client is closed.
  */
@@ -155,6 +156,16 @@ export class Subscription extends EventEmitter implements AsyncIterable<RcpEvent
       return;
     }
     this.emitEvent(event);
+  }
+
+  /**
+   * The gap is too long to replay record by record (see GAP_REPLAY_LIMIT): skip
+   * it and tell the subscriber to re-read what it shows. Live events held
+   * meanwhile are delivered as usual once the client calls resume().
+   */
+  skipGap(liveFrom: number): void {
+    this.resumeFrom = Math.max(this.resumeFrom, liveFrom);
+    this.emit('resync');
   }
 
   /** Too much arrived during a gap fill: stop the fill, skip the gap, tell the subscriber to re-read. */

@@ -62,7 +62,7 @@ describe('following the WAL for what no event reports', () => {
     }
   });
 
-  test('a tail that falls too far behind skips to the end and says so, instead of reading the whole WAL', async () => {
+  test('a tail that falls too far behind skips to the end and says so, reporting none of the records it read, instead of replaying them one by one', async () => {
     await client.putMachine({ machine: 'bulk', version: 1, definition: FLOW });
     const { latest_offset } = await client.walStats();
     for (let i = 0; i < 30; i++) await client.batch({ mode: 'atomic', ops: Array.from({ length: 100 }, (_, k) => ({ op: 'CREATE_INSTANCE', params: { machine: 'bulk', version: 1, instance_id: `b-${i}-${k}` } })) });
@@ -70,8 +70,7 @@ describe('following the WAL for what no event reports', () => {
     const tail = new WalTail(client, latest_offset, listener, { intervalMs: 60_000, catchUpLimit: 1000 });
     try {
       await tail.poll();
-      assert.equal(seen.filter((s) => s.startsWith('created')).length, 1000);
-      assert.equal(seen.at(-1), 'skipped');
+      assert.deepEqual(seen, ['skipped'], 'a re-read replaces the replay');
       await client.createInstance({ machine: 'bulk', version: 1, instance_id: 'after-skip' });
       await tail.poll();
       assert.equal(seen.at(-1), 'created after-skip bulk v1 in new');

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { RcpClient, RcpError, type ClientState, type RcpEvent } from '../../src/rcp';
+import { GAP_REPLAY_LIMIT } from '../../src/rcp/client';
 import { encodeMessage, FrameDecoder, parseMessage } from '../../src/rcp/frame';
 import { startEmulator, type EmulatorProcess } from '../emulator/process';
 import { fakeServer, GOOD_HELLO } from './fake-server';
@@ -28,7 +29,7 @@ function waitFor(check: () => boolean, what: string, ms = 10_000): Promise<void>
   });
 }
 
-describe('dead links are noticed', { timeout: 60_000 }, () => {
+describe('dead links are noticed', { timeout: 120_000 }, () => {
   let emu: EmulatorProcess;
   let writer: RcpClient;
 
@@ -75,6 +76,53 @@ describe('dead links are noticed', { timeout: 60_000 }, () => {
       await waitFor(() => seen.includes(live.wal_offset), 'live events again');
       assert.deepEqual(seen, [first.wal_offset, missed.wal_offset, live.wal_offset], 'each once, in order');
       assert.deepEqual(await client.getInstance({ instance_id: 'half' }).then((i) => i.state), 'b');
+    } finally {
+      await client.close();
+      await proxy.close();
+    }
+  });
+
+  test('after a half-open gap of more than GAP_REPLAY_LIMIT WAL records, the subscription says resync instead of replaying them; a short gap is still replayed', async () => {
+    await writer.createInstance({ machine: 'flip', version: 1, instance_id: 'long' });
+    const proxy = await startProxy(emu);
+    const client = await RcpClient.connect({
+      host: '127.0.0.1',
+      port: proxy.port,
+      keepAliveMs: 150,
+      requestTimeoutMs: 400,
+      connectTimeoutMs: 400,
+      reconnect: { enabled: true, initialDelayMs: 50, maxDelayMs: 200 },
+    });
+    try {
+      const sub = await client.watchAll({ machines: ['flip'], include_ctx: false });
+      const seen: number[] = [];
+      let resyncs = 0;
+      let resumed = 0;
+      sub.on('event', (e: RcpEvent) => seen.push(e.wal_offset));
+      sub.on('resync', () => resyncs++);
+      sub.on('resumed', () => resumed++);
+      const away = async (records: number) => {
+        proxy.halfOpen();
+        await waitFor(() => client.state === 'reconnecting', 'the client to notice the silent link', 5_000);
+        for (let left = records; left > 0; left -= 100) {
+          const n = Math.min(100, left);
+          await writer.batch({ mode: 'best_effort', ops: Array.from({ length: n }, () => ({ op: 'APPLY_EVENT', params: { instance_id: 'long', event: 'flip' } })) });
+        }
+        proxy.restore();
+        await waitFor(() => client.state === 'ready', 'ready again');
+      };
+
+      await away(50);
+      await waitFor(() => resumed === 1, "'resumed' after the short gap");
+      assert.equal(seen.length, 50, 'a short gap is replayed');
+      assert.equal(resyncs, 0);
+
+      await away(GAP_REPLAY_LIMIT + 100);
+      await waitFor(() => resumed === 2, "'resumed' after the long gap", 30_000);
+      assert.equal(resyncs, 1, "'resync': re-read instead");
+      assert.equal(seen.length, 50, 'none of the long gap replayed');
+      const live = await writer.applyEvent({ instance_id: 'long', event: 'flip' });
+      await waitFor(() => seen.at(-1) === live.wal_offset, 'live events again');
     } finally {
       await client.close();
       await proxy.close();
