@@ -207,7 +207,7 @@ export class ServerConnection implements vscode.Disposable {
   private onClientState(client: RcpClient, state: ClientState, err?: Error): void {
     if (client !== this.client) return;
     if (state === 'reconnecting') {
-      this.log.warn(`[${this.name}] connection lost; reconnecting…`);
+      this.log.warn(`[${this.name}] connection lost${err ? ` (${describeError(err)})` : ''}; reconnecting…`);
       this.setStatus('reconnecting');
     } else if (state === 'ready') {
       this.log.info(`[${this.name}] reconnected`);

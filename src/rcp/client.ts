@@ -174,8 +174,9 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
 
   private makeSlot(): Slot {
     const slot = new Slot(this.connectionOptions, this.reconnectOptions);
-    slot.on('down', () => {
-      if (this.reconnectOptions.enabled) this.updateState();
+    slot.on('down', (err: Error) => {
+      // The cause goes with 'reconnecting', so a log can say why (a keep-alive PING unanswered, a reset…).
+      if (this.reconnectOptions.enabled) this.updateState(err);
     });
     slot.on('up', () => this.updateState());
     slot.on('failed', (err: Error) => void this.shutdown(err));
@@ -188,10 +189,10 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
     this.emit('state', state, err);
   }
 
-  private updateState(): void {
+  private updateState(cause?: Error): void {
     if (this.closing) return;
     const slots = this.subscriptionSlot ? [...this.pool, this.subscriptionSlot] : this.pool;
-    this.setState(slots.every((s) => s.ready) ? 'ready' : 'reconnecting');
+    this.setState(slots.every((s) => s.ready) ? 'ready' : 'reconnecting', cause);
   }
 
   /** The least busy open connection, or undefined when none is open. */

@@ -61,8 +61,8 @@ describe('a half-open link', { timeout: 300_000 }, () => {
       await vs.waitForRowLabel(/^connection Sleepy, connected/);
       await vs.expand('order');
       await vs.expand('v1');
-      await vs.expand(/^shipped$/);
       await vs.waitForRowLabel(new RegExp(`^state shipped, ${shippedBefore}\\b`));
+      await vs.waitForRowLabel(new RegExp(`^state paid, ${paidBefore}\\b`));
 
       proxy.halfOpen();
       // Nothing closed, nothing errors: only the unanswered keep-alive PING can tell.
@@ -76,10 +76,13 @@ describe('a half-open link', { timeout: 300_000 }, () => {
       proxy.restore();
 
       await vs.waitForRowLabel(/^connection Sleepy, connected/, 60_000);
-      await vs.waitForRowLabel(new RegExp(`^instance ${id} in shipped`), 20_000);
       await vs.waitForRowLabel(new RegExp(`^state shipped, ${shippedBefore + 1}\\b`), 20_000);
       await vs.waitForRowLabel(new RegExp(`^state paid, ${paidBefore - 1}\\b`), 20_000);
       await vs.screenshot('healed');
+      await vs.expand(/^paid$/);
+      await vs.waitForRowLabel(/^instance \S+ in paid/);
+      const paidRows = (await vs.treeRows()).filter((r) => r.startsWith('instance '));
+      assert.ok(paidRows.length > 0 && !paidRows.some((r) => r.startsWith(`instance ${id} `)), 'the moved instance is no longer listed under paid');
       const log = vs.extensionLog();
       assert.match(log, /no answer to a keep-alive PING/, 'the log says why the connection was dropped');
       assert.match(log, /re-reading/, 'the long gap was re-read, not replayed');
