@@ -29,6 +29,18 @@ function waitFor(check: () => boolean, what: string, ms = 10_000): Promise<void>
   });
 }
 
+/** A reconnecting client that PINGs often and waits little, so a silent link is noticed in well under a second. */
+function quickToNotice(port: number): Promise<RcpClient> {
+  return RcpClient.connect({
+    host: '127.0.0.1',
+    port,
+    keepAliveMs: 150,
+    requestTimeoutMs: 400,
+    connectTimeoutMs: 400,
+    reconnect: { enabled: true, initialDelayMs: 50, maxDelayMs: 200 },
+  });
+}
+
 describe('dead links are noticed', { timeout: 120_000 }, () => {
   let emu: EmulatorProcess;
   let writer: RcpClient;
@@ -46,14 +58,7 @@ describe('dead links are noticed', { timeout: 120_000 }, () => {
   test('a half-open link (nothing forwarded, nothing closed) ends the connection at the first unanswered keep-alive PING; once the link is back the subscription reconnects and fills the gap', async () => {
     await writer.createInstance({ machine: 'flip', version: 1, instance_id: 'half' });
     const proxy = await startProxy(emu);
-    const client = await RcpClient.connect({
-      host: '127.0.0.1',
-      port: proxy.port,
-      keepAliveMs: 150,
-      requestTimeoutMs: 400,
-      connectTimeoutMs: 400,
-      reconnect: { enabled: true, initialDelayMs: 50, maxDelayMs: 200 },
-    });
+    const client = await quickToNotice(proxy.port);
     const states: ClientState[] = [];
     client.on('state', (s: ClientState) => states.push(s));
     try {
@@ -85,14 +90,7 @@ describe('dead links are noticed', { timeout: 120_000 }, () => {
   test('after a half-open gap of more than GAP_REPLAY_LIMIT WAL records, the subscription says resync instead of replaying them; a short gap is still replayed', async () => {
     await writer.createInstance({ machine: 'flip', version: 1, instance_id: 'long' });
     const proxy = await startProxy(emu);
-    const client = await RcpClient.connect({
-      host: '127.0.0.1',
-      port: proxy.port,
-      keepAliveMs: 150,
-      requestTimeoutMs: 400,
-      connectTimeoutMs: 400,
-      reconnect: { enabled: true, initialDelayMs: 50, maxDelayMs: 200 },
-    });
+    const client = await quickToNotice(proxy.port);
     try {
       const sub = await client.watchAll({ machines: ['flip'], include_ctx: false });
       const seen: number[] = [];
