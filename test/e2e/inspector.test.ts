@@ -213,7 +213,10 @@ describe('the instance inspector in a real VS Code', { timeout: 300_000 }, () =>
       let frame = await inspectorFrame(vs, ID);
       await frame.click('vscode-tab-header:nth-of-type(2)');
       assert.equal(await frame.$eval('vscode-tabs', (t) => t.getAttribute('selected-index')), '1');
+      // The old page's workbench and webview frames linger until the reload navigates: wait for the new page's load first.
+      const reloaded = vs.page.waitForEvent('load', { timeout: 60_000 });
       await vs.runCommand('Developer: Reload Window');
+      await reloaded;
       await vs.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
       frame = await inspectorFrame(vs, ID, 60_000);
       await frame.waitForSelector('g.state[data-state="delivered"][aria-current="true"]', { timeout: 20_000 });

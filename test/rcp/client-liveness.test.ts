@@ -194,7 +194,8 @@ describe('the socket', () => {
       const row = readFileSync('/proc/net/tcp', 'utf8')
         .split('\n')
         .map((l) => l.trim().split(/\s+/))
-        .find((cols) => cols[1] === `0100007F:${localPort}`);
+        // Only the established one (st 01): an earlier socket on the same port may linger in TIME_WAIT (timer 03).
+        .find((cols) => cols[1] === `0100007F:${localPort}` && cols[3] === '01');
       assert.ok(row, 'the client socket is listed');
       assert.equal(row[5].split(':')[0], '02', 'the keep-alive timer is armed');
     } finally {
