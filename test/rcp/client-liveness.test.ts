@@ -7,6 +7,7 @@ import { encodeMessage, FrameDecoder, parseMessage } from '../../src/rcp/frame';
 import { startEmulator, type EmulatorProcess } from '../emulator/process';
 import { fakeServer, GOOD_HELLO } from './fake-server';
 import { startProxy } from './proxy';
+import { waitFor } from './waitFor';
 
 const FLIP = {
   states: ['a', 'b'],
@@ -17,17 +18,6 @@ const FLIP = {
   ],
 };
 
-function waitFor(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const start = Date.now();
-    const tick = () => {
-      if (check()) return resolve();
-      if (Date.now() - start > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 20);
-    };
-    tick();
-  });
-}
 
 /** A reconnecting client that PINGs often and waits little, so a silent link is noticed in well under a second. */
 function quickToNotice(port: number): Promise<RcpClient> {

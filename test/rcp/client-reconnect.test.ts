@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { RcpClient, RcpConnectionError, type ClientState, type RcpEvent } from '../../src/rcp';
 import { startEmulator, type EmulatorProcess } from '../emulator/process';
 import { startProxy } from './proxy';
+import { waitFor } from './waitFor';
 
 const FLOW = {
   states: ['s0', 's1', 's2', 's3', 's4', 's5', 's6'],
@@ -10,17 +11,6 @@ const FLOW = {
   transitions: [0, 1, 2, 3, 4, 5].map((i) => ({ from: `s${i}`, event: `e${i}`, to: `s${i + 1}` })),
 };
 
-function waitFor(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const start = Date.now();
-    const tick = () => {
-      if (check()) return resolve();
-      if (Date.now() - start > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 20);
-    };
-    tick();
-  });
-}
 
 describe('reconnect and subscriptions', () => {
   let emu: EmulatorProcess;

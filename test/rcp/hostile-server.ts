@@ -133,18 +133,7 @@ export function rng(seed: number): { next(): number; int(n: number): number; pic
   };
 }
 
-/** Waits for a condition (no sleeps as synchronisation). */
-export function waitFor(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const start = Date.now();
-    const tick = () => {
-      if (check()) return resolve();
-      if (Date.now() - start > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 5);
-    };
-    tick();
-  });
-}
+export { waitFor } from './waitFor';
 
 /** A well-formed event. */
 export function event(subscriptionId: string, walOffset: unknown, instance = 'i-1'): Record<string, unknown> {
