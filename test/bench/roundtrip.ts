@@ -112,8 +112,8 @@ export async function roundTripBench(target: Target, scale: number): Promise<Row
   const instanceId = await prepareInstance(target);
   const client = await RcpClient.connect({ host: target.host, port: target.port, token: target.token, clientName: 'rstmdb-bench' });
   const window = 128;
-  const total = Math.round(Number(process.env.RT_TOTAL || 20_000) * scale);
-  const pairs = Number(process.env.RT_PAIRS || (scale < 1 ? 3 : 9));
+  const total = Math.round(10_000 * scale);
+  const pairs = scale < 1 ? 5 : 15;
   try {
     // Warm both paths (JIT, server caches) before measuring.
     await clientPipelined(client, instanceId, 2000, window);

@@ -52,7 +52,17 @@ export const GUARD_MAX = 36;
 const NODE_H = 34;
 const NODE_PAD = 28;
 const LINE = 15;
-/** Above this many states the crossing minimisation is skipped: it is most of dagre's time. */
+/**
+ * Above this many states the layout trades polish for time (measured on 200
+ * states and 400 random transitions, `npm run bench`): the crossing
+ * minimisation is skipped (most of dagre's time; see initialOrder), cycles are broken by the
+ * greedy feedback-arc heuristic instead of a depth-first search, and ranks come
+ * from a tight tree instead of network simplex. The depth-first search reversed
+ * edges that then spanned many ranks, each filled with dummy nodes that every
+ * later phase walks: the greedy choice made the graph about a third as wide
+ * and the layout about three times faster (2.3 s → 0.8 s of CPU). Small
+ * machines keep dagre's defaults, which draw them best.
+ */
 export const FAST_LAYOUT_STATES = 120;
 
 export function shorten(text: string, max: number): string {
@@ -66,7 +76,8 @@ export function rankdirFor(width: number, height: number): RankDir {
 
 export function buildScene(def: DefinitionView, measure: Measure, rankdir: RankDir = 'LR'): Scene {
   const g = new Graph({ multigraph: true });
-  g.setGraph({ rankdir, nodesep: 24, ranksep: 48, edgesep: 12, marginx: 28, marginy: 28 });
+  const big = def.states.length > FAST_LAYOUT_STATES;
+  g.setGraph({ rankdir, nodesep: 24, ranksep: 48, edgesep: 12, marginx: 28, marginy: 28, ...(big ? { acyclicer: 'greedy', ranker: 'tight-tree' } : {}) });
   g.setDefaultEdgeLabel(() => ({}));
   const outgoing = new Set<string>();
   for (const t of def.transitions) for (const f of t.from) outgoing.add(f);
@@ -83,7 +94,7 @@ export function buildScene(def: DefinitionView, measure: Measure, rankdir: RankD
       edges.push({ key, from, to: t.to, event: t.event, ...(t.guard ? { guard: t.guard, guardLabel } : {}) });
     }
   });
-  layout(g, { disableOptimalOrderHeuristic: def.states.length > FAST_LAYOUT_STATES });
+  layout(g, big ? { customOrder: initialOrder } : {});
   const graph = g.graph() as { width?: number; height?: number };
   const nodes: SceneNode[] = def.states.map((id) => {
     const n = g.node(id) as { x: number; y: number; width: number; height: number };
@@ -94,6 +105,34 @@ export function buildScene(def: DefinitionView, measure: Measure, rankdir: RankD
     return { ...e, points: l.points.map((p) => ({ x: p.x, y: p.y })), label: { x: l.x, y: l.y, width: l.width, height: l.height } };
   });
   return { rankdir, width: graph.width ?? 0, height: graph.height ?? 0, nodes, edges: laid };
+}
+
+/**
+ * The order of nodes within each rank, without crossing minimisation: what
+ * dagre's `disableOptimalOrderHeuristic` leaves (a depth-first walk from the
+ * lowest ranks), minus the per-rank graphs dagre still builds for the sweeps
+ * it then skips (a third of its time on 200 states). Iterative, as dummy-node
+ * chains can be thousands deep.
+ */
+function initialOrder(g: Graph): void {
+  const rankOf = (v: string) => (g.node(v) as unknown as { rank: number }).rank;
+  const nodes = g.nodes().filter((v) => !g.children(v).length);
+  nodes.sort((a, b) => rankOf(a) - rankOf(b));
+  const next: number[] = [];
+  const visited = new Set<string>();
+  for (const start of nodes) {
+    const stack = [start];
+    while (stack.length) {
+      const v = stack.pop()!;
+      if (visited.has(v)) continue;
+      visited.add(v);
+      const label = g.node(v) as unknown as { rank: number; order: number };
+      label.order = next[label.rank] ?? 0;
+      next[label.rank] = label.order + 1;
+      const successors = (g.successors(v) ?? []) as string[];
+      for (let i = successors.length - 1; i >= 0; i--) if (!visited.has(successors[i])) stack.push(successors[i]);
+    }
+  }
 }
 
 /** A rough width for tests and the bench (the webview measures the real font). */
