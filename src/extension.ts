@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { registerConnectionCommands } from './commands/connectionCommands';
 import { registerInspectorCommands } from './commands/inspectorCommands';
 import { registerInstanceCommands } from './commands/instanceCommands';
+import { InstancePicker } from './commands/instancePicker';
 import { InspectorManager } from './inspector/inspectorManager';
 import { ConnectionManager } from './model/connectionManager';
 import { ConnectionStore } from './model/connectionStore';
@@ -17,6 +18,7 @@ export interface ExtensionApi {
   inspectors: InspectorManager;
   explorer: ExplorerProvider;
   view: vscode.TreeView<ExplorerNode>;
+  picker: InstancePicker;
   activatedInMs: number;
 }
 
@@ -35,11 +37,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
   // Registered at once, so a window reload finds the serializer for the panels it restores.
   context.subscriptions.push(inspectors, inspectors.register());
   const view = vscode.window.createTreeView('rstmdb.connections', { treeDataProvider: explorer, showCollapseAll: true });
-  // Expanding a connection connects it, as in other database explorers.
-  const onExpand = view.onDidExpandElement((e) => {
-    const conn = (e.element as { connection?: import('./model/serverConnection').ServerConnection }).connection;
-    if (conn && !e.element.parent) manager.setActive(conn.name);
-  });
+  const picker = new InstancePicker(manager, view, inspectors, context.workspaceState);
   // Creates and deletes are read from the WAL only while the tree they update can be seen.
   const visibilityChanged = (visible: boolean) => {
     manager.setFollowing(visible);
@@ -54,18 +52,18 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
     manager,
     explorer,
     view,
-    onExpand,
+    picker,
     new ConnectionStatusBar(manager),
     instanceDocuments,
     vscode.workspace.registerTextDocumentContentProvider(INSTANCE_SCHEME, instanceDocuments),
     ...registerConnectionCommands(manager, log),
-    ...registerInstanceCommands(manager, explorer, view, instanceDocuments),
-    ...registerInspectorCommands(manager, inspectors),
+    ...registerInstanceCommands(manager, explorer, view, instanceDocuments, picker),
+    ...registerInspectorCommands(manager, inspectors, picker),
   );
   const activatedInMs = Date.now() - started;
   // Which CRC32C runs says whether the native module loaded on this platform (the fallback is slower, not wrong).
   log.info(`rstmdb extension activated in ${activatedInMs} ms (CRC32C: ${crc32cImplementation})`);
-  const api: ExtensionApi = { manager, inspectors, explorer, view, activatedInMs };
+  const api: ExtensionApi = { manager, inspectors, explorer, view, picker, activatedInMs };
   runTestSuiteIfAsked(api);
   return context.extensionMode === vscode.ExtensionMode.Test ? api : undefined;
 }

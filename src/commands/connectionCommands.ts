@@ -5,7 +5,7 @@ import { validateHost, validateName, validatePort, type ConnectionConfig } from 
 import type { ConnectionManager } from '../model/connectionManager';
 import { describeError, type ServerConnection } from '../model/serverConnection';
 import type { ConnectionNode } from '../views/nodes/connectionNode';
-import { ask, pickConnection, validateFile } from './prompts';
+import { ask, isConnected, pickConnection, pickConnectionWhere, validateFile } from './prompts';
 
 type TlsChoice = 'none' | 'tls' | 'mtls' | 'tls-unverified' | 'mtls-unverified';
 
@@ -151,9 +151,9 @@ export function registerConnectionCommands(manager: ConnectionManager, log: { ch
       if (conn) await testConnection(manager, conn);
     }),
     vscode.commands.registerCommand('rstmdb.connect', async (arg?: unknown) => {
-      const conn = await choose(arg, 'Connect');
+      const conn = connectionFrom(manager, arg) ?? (await pickConnectionWhere(manager, 'Connect', (c) => !isConnected(c), 'Every rstmdb connection is already connected.'));
       if (!conn) return;
-      manager.setActive(conn.name);
+      // Connecting does not make it the active connection: switching is the user's act (the status bar, or Switch Active Connection).
       try {
         await conn.ensureClient();
       } catch (err) {
@@ -165,7 +165,7 @@ export function registerConnectionCommands(manager: ConnectionManager, log: { ch
       }
     }),
     vscode.commands.registerCommand('rstmdb.disconnect', async (arg?: unknown) => {
-      const conn = await choose(arg, 'Disconnect');
+      const conn = connectionFrom(manager, arg) ?? (await pickConnectionWhere(manager, 'Disconnect', isConnected, 'No rstmdb connection is connected.'));
       await conn?.disconnect();
     }),
     vscode.commands.registerCommand('rstmdb.switchConnection', async () => {

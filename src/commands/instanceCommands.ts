@@ -11,6 +11,7 @@ import type { ExplorerNode } from '../views/nodes/node';
 import { StateNode } from '../views/nodes/stateNode';
 import { VersionNode } from '../views/nodes/versionNode';
 import { INSTANCE_SCHEME, instanceUri, type InstanceDocumentProvider } from '../views/instanceDocument';
+import type { ChooseOptions, InstancePicker } from './instancePicker';
 import { ask, pickConnection, refuseIfReadOnly, validateJsonObject } from './prompts';
 
 function connectionOf(node: ExplorerNode | undefined): ServerConnection | undefined {
@@ -32,14 +33,29 @@ function instanceRef(manager: ConnectionManager, arg: unknown): { conn: ServerCo
   return { conn, id: instanceId, ...(typeof event === 'string' && event ? { event } : {}) };
 }
 
-async function targetInstance(manager: ConnectionManager, arg: unknown, title: string): Promise<{ conn: ServerConnection; id: string } | undefined> {
-  if (arg instanceof InstanceNode) return { conn: connectionOf(arg)!, id: arg.id };
+/**
+ * The instance a command acts on: the tree row or inspector it was run from,
+ * else the user's pick (src/commands/instancePicker.ts), which offers what the
+ * user is looking at first.
+ */
+export async function targetInstance(
+  manager: ConnectionManager,
+  picker: InstancePicker,
+  arg: unknown,
+  title: string,
+  options: ChooseOptions = { fromContext: true },
+): Promise<{ conn: ServerConnection; id: string } | undefined> {
+  if (arg instanceof InstanceNode) {
+    const conn = connectionOf(arg)!;
+    picker.seen(conn, arg.id, arg.summary);
+    return { conn, id: arg.id };
+  }
   const ref = instanceRef(manager, arg);
-  if (ref) return { conn: ref.conn, id: ref.id };
-  const conn = await pickConnection(manager, title);
-  if (!conn) return undefined;
-  const id = await ask({ title, prompt: `Instance id on '${conn.name}'`, validateInput: (v) => (v.trim() ? undefined : 'Enter an instance id.') });
-  return id === undefined ? undefined : { conn, id: id.trim() };
+  if (ref) {
+    picker.seen(ref.conn, ref.id);
+    return { conn: ref.conn, id: ref.id };
+  }
+  return picker.choose(title, options);
 }
 
 /** A retry goes straight back to the payload of the same event on the same instance. */
@@ -63,11 +79,11 @@ async function confirmApplyToDeleted(conn: ServerConnection, id: string): Promis
   return pick === go;
 }
 
-async function applyEvent(manager: ConnectionManager, arg: unknown, again?: ApplyRetry): Promise<void> {
+async function applyEvent(manager: ConnectionManager, picker: InstancePicker, arg: unknown, again?: ApplyRetry): Promise<void> {
   // The inspector names the event when a transition on its diagram was clicked.
   const ref = again ? undefined : instanceRef(manager, arg);
   if (ref?.event) again = { conn: ref.conn, id: ref.id, event: ref.event };
-  const target = again ?? (await targetInstance(manager, arg, 'Apply Event'));
+  const target = again ?? (await targetInstance(manager, picker, arg, 'Apply Event', { fromCursor: true, fromContext: true }));
   if (!target) return;
   const { conn, id } = target;
   if (refuseIfReadOnly(conn, 'applying an event')) return;
@@ -128,7 +144,7 @@ async function applyEvent(manager: ConnectionManager, arg: unknown, again?: Appl
     const edit = 'Edit Payload and Retry';
     const hint = err instanceof RcpError && err.code === 'GUARD_FAILED' ? ' Guards are checked against the context before the payload is merged.' : '';
     const pick = await vscode.window.showErrorMessage(`Event '${event}' was not applied to '${id}': ${describeError(err)}.${hint}`, edit);
-    if (pick === edit) await applyEvent(manager, undefined, { conn, id, event, deletedConfirmed });
+    if (pick === edit) await applyEvent(manager, picker, undefined, { conn, id, event, deletedConfirmed });
   }
 }
 
@@ -137,6 +153,7 @@ export function registerInstanceCommands(
   explorer: ExplorerProvider,
   view: vscode.TreeView<ExplorerNode>,
   instanceDocuments: InstanceDocumentProvider,
+  picker: InstancePicker,
 ): vscode.Disposable[] {
   const openDocument = async (conn: ServerConnection, id: string) => {
     const uri = instanceUri(conn.name, id);
@@ -190,17 +207,18 @@ export function registerInstanceCommands(
         void vscode.window.showErrorMessage(`Could not load more instances: ${describeError(err)}`);
       }
     }),
-    vscode.commands.registerCommand('rstmdb.copyInstanceId', async (node?: InstanceNode) => {
-      if (!(node instanceof InstanceNode)) return;
-      await vscode.env.clipboard.writeText(node.id);
-      vscode.window.setStatusBarMessage(`Copied ${node.id}`, 2000);
+    vscode.commands.registerCommand('rstmdb.copyInstanceId', async (arg?: unknown) => {
+      const target = await targetInstance(manager, picker, arg, 'Copy Instance ID');
+      if (!target) return;
+      await vscode.env.clipboard.writeText(target.id);
+      vscode.window.setStatusBarMessage(`Copied ${target.id}`, 2000);
     }),
     vscode.commands.registerCommand('rstmdb.openInstance', async (arg?: unknown) => {
-      const target = await targetInstance(manager, arg, 'Open Instance as JSON');
+      const target = await targetInstance(manager, picker, arg, 'Open Instance as JSON', { fromCursor: true, fromContext: true });
       if (target) await openDocument(target.conn, target.id);
     }),
     vscode.commands.registerCommand('rstmdb.findInstance', async () => {
-      const target = await targetInstance(manager, undefined, 'Find Instance');
+      const target = await targetInstance(manager, picker, undefined, 'Find Instance', { fromCursor: true, fromContext: true });
       if (!target) return;
       try {
         await reveal(target.conn, target.id);
@@ -208,7 +226,7 @@ export function registerInstanceCommands(
         void vscode.window.showErrorMessage(`Could not find '${target.id}' on '${target.conn.name}': ${describeError(err)}`);
       }
     }),
-    vscode.commands.registerCommand('rstmdb.applyEvent', (arg?: unknown) => applyEvent(manager, arg)),
+    vscode.commands.registerCommand('rstmdb.applyEvent', (arg?: unknown) => applyEvent(manager, picker, arg)),
     vscode.commands.registerCommand('rstmdb.createInstance', async (arg?: ExplorerNode) => {
       const conn = connectionOf(arg) ?? (await pickConnection(manager, 'Create Instance'));
       if (!conn || refuseIfReadOnly(conn, 'creating an instance')) return;
@@ -253,7 +271,7 @@ export function registerInstanceCommands(
       }
     }),
     vscode.commands.registerCommand('rstmdb.deleteInstance', async (node?: unknown) => {
-      const target = await targetInstance(manager, node, 'Delete Instance');
+      const target = await targetInstance(manager, picker, node, 'Delete Instance');
       if (!target || refuseIfReadOnly(target.conn, 'deleting an instance')) return;
       // The server answers ok to a second delete; the tree and its counts must not lose it twice.
       if (target.conn.changes.isDeleted(target.id)) {
@@ -279,6 +297,7 @@ export function registerInstanceCommands(
         const deleted = await client.deleteInstance({ instance_id: target.id });
         // The server sends no event for a delete: the stream is told here (and skips the WAL's record of it).
         target.conn.changes.told({ kind: 'deleted', offset: deleted.wal_offset, instanceId: target.id, machine: inst.machine, version: inst.version, state: inst.state });
+        picker.forget(target.conn, target.id);
         void vscode.window.showInformationMessage(`Deleted ${target.id}.`);
       } catch (err) {
         void vscode.window.showErrorMessage(`Could not delete '${target.id}': ${describeError(err)}`);

@@ -45,8 +45,12 @@ export async function pickConnection(manager: ConnectionManager, title: string, 
   if (preferReady && manager.active?.isReady) return manager.active;
   const ready = all.filter((c) => c.isReady);
   if (preferReady && ready.length === 1) return ready[0];
+  return showConnectionPick(all, title);
+}
+
+async function showConnectionPick(conns: ServerConnection[], title: string): Promise<ServerConnection | undefined> {
   const picked = await vscode.window.showQuickPick(
-    all.map((c) => ({
+    conns.map((c) => ({
       label: c.name,
       description: `${c.config.host}:${c.config.port}`,
       detail: c.status === 'ready' ? 'connected' : c.status,
@@ -55,6 +59,26 @@ export async function pickConnection(manager: ConnectionManager, title: string, 
     { title, placeHolder: 'Choose a connection' },
   );
   return picked?.conn;
+}
+
+/** Connected, or on its way there (connecting, reconnecting): what Disconnect offers and Connect does not. */
+export function isConnected(c: ServerConnection): boolean {
+  return c.status === 'ready' || c.status === 'connecting' || c.status === 'reconnecting';
+}
+
+/**
+ * A pick among the connections a command makes sense for (Connect: those not
+ * connected; Disconnect: those connected). Always asked, even for one, so the
+ * user sees what the command will act on; when none fits, says so.
+ */
+export async function pickConnectionWhere(manager: ConnectionManager, title: string, fits: (c: ServerConnection) => boolean, noneFits: string): Promise<ServerConnection | undefined> {
+  if (!manager.all().length) return pickConnection(manager, title, false);
+  const candidates = manager.all().filter(fits);
+  if (!candidates.length) {
+    void vscode.window.showInformationMessage(noneFits);
+    return undefined;
+  }
+  return showConnectionPick(candidates, title);
 }
 
 /** Write commands stop here on read-only connections. */

@@ -4,11 +4,26 @@ import { ConnectionStore } from './connectionStore';
 import type { Log } from './log';
 import { ServerConnection } from './serverConnection';
 
+/** An active connection that stays unreachable (reconnecting) this long hands over to another connected one. */
+export const ACTIVE_GRACE_MS = 10_000;
+
+/** Why the active connection changed without the user asking: shown in the status bar. */
+export interface ActiveHandover {
+  from: string;
+  to: string;
+  reason: 'removed' | 'failed' | 'unreachable';
+}
+
 /** Every configured connection, kept in step with the settings, and which one is active. */
 export class ConnectionManager implements vscode.Disposable {
   private readonly connections = new Map<string, ServerConnection>();
   private readonly perConnection = new Map<string, vscode.Disposable[]>();
   private activeName: string | undefined;
+  /** The active connection has been ready since it became active (a failure after that hands over). */
+  private activeWasReady = false;
+  private graceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The last handover, until the user switches connection themselves. */
+  handover: ActiveHandover | undefined;
   private following = true;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -61,7 +76,11 @@ export class ConnectionManager implements vscode.Disposable {
       }
     }
     for (const c of connections) if (!this.connections.has(c.name)) this.add(c);
-    if (this.activeName && !this.connections.has(this.activeName)) this.activeName = undefined;
+    if (this.activeName && !this.connections.has(this.activeName)) {
+      const removed = this.activeName;
+      this.activeName = undefined;
+      this.handOver(removed, 'removed');
+    }
     this.listChanged.fire();
     this.activeChanged.fire();
   }
@@ -74,7 +93,9 @@ export class ConnectionManager implements vscode.Disposable {
       conn,
       conn.changes.onChange((c) => (c.kind === 'moved' || c.kind === 'deleted') && this.instanceChanged.fire({ connection: conn.name, instanceId: c.instanceId })),
       conn.onDidChangeStatus((c) => {
+        // The first connection up becomes active when none is; connecting never takes over from another.
         if (c.status === 'ready' && !this.activeName) this.setActive(c.name);
+        if (c.name === this.activeName) this.watchActive(c);
         this.statusChanged.fire(c);
       }),
     ]);
@@ -104,13 +125,57 @@ export class ConnectionManager implements vscode.Disposable {
     for (const c of this.connections.values()) c.setFollowing(on);
   }
 
+  /** The user's choice (or the first connection up when none was active). */
   setActive(name: string): void {
     if (this.activeName === name) return;
     this.activeName = name;
+    this.activeWasReady = this.connections.get(name)?.isReady ?? false;
+    this.handover = undefined;
+    this.clearGrace();
     this.activeChanged.fire();
   }
 
+  /**
+   * A working active connection that fails, or stays unreachable past a grace
+   * period, hands over to another connected one. One the user just chose and
+   * that never came up stays active: the status bar shows why it failed.
+   */
+  private watchActive(c: ServerConnection): void {
+    if (c.status === 'ready') {
+      this.activeWasReady = true;
+      this.clearGrace();
+    } else if (c.status === 'failed' && this.activeWasReady) {
+      this.clearGrace();
+      this.handOver(c.name, 'failed');
+    } else if (c.status === 'reconnecting' && this.activeWasReady && !this.graceTimer) {
+      this.graceTimer = setTimeout(() => {
+        this.graceTimer = undefined;
+        const now = this.active;
+        if (now === c && !c.isReady && c.status !== 'disconnected') this.handOver(c.name, 'unreachable');
+      }, ACTIVE_GRACE_MS);
+    } else if (c.status === 'disconnected') {
+      // The user disconnected it: that is their act, not a failure.
+      this.clearGrace();
+    }
+  }
+
+  private handOver(from: string, reason: ActiveHandover['reason']): void {
+    const next = this.all().find((c) => c.name !== from && c.isReady);
+    if (!next) return;
+    this.activeName = next.name;
+    this.activeWasReady = true;
+    this.handover = { from, to: next.name, reason };
+    this.log.info(`active connection: '${from}' ${reason === 'removed' ? 'was removed' : reason === 'failed' ? 'failed' : 'is unreachable'}, '${next.name}' is now active`);
+    this.activeChanged.fire();
+  }
+
+  private clearGrace(): void {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+  }
+
   dispose(): void {
+    this.clearGrace();
     for (const name of [...this.connections.keys()]) this.drop(name);
     for (const d of this.disposables) d.dispose();
     this.listChanged.dispose();

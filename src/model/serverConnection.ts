@@ -94,7 +94,7 @@ export class ServerConnection implements vscode.Disposable {
   }
 
   /** Machine, version and state of instances: one BATCH of GET_INSTANCE where the server has BATCH. */
-  private async lookup(ids: string[]): Promise<Map<string, { machine: string; version: number; state: string }>> {
+  async lookup(ids: string[]): Promise<Map<string, { machine: string; version: number; state: string }>> {
     const client = await this.ensureClient();
     const found = new Map<string, { machine: string; version: number; state: string }>();
     const put = (id: string, r: { machine: string; version: number; state: string } | null | undefined) => r && found.set(id, { machine: r.machine, version: r.version, state: r.state });

@@ -9,6 +9,18 @@ export function instanceUri(connection: string, id: string): vscode.Uri {
   return vscode.Uri.from({ scheme: INSTANCE_SCHEME, path: `/${encodeURIComponent(connection)}/${encodeURIComponent(id)}.json` });
 }
 
+/** The connection and instance of an instance document's URI (see instanceUri). */
+export function parseInstanceUri(uri: vscode.Uri): { connection: string; instanceId: string } | undefined {
+  if (uri.scheme !== INSTANCE_SCHEME) return undefined;
+  const m = /^\/([^/]*)\/([^/]*)\.json$/.exec(uri.path);
+  if (!m) return undefined;
+  try {
+    return { connection: decodeURIComponent(m[1]), instanceId: decodeURIComponent(m[2]) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Read-only JSON view of GET_INSTANCE, re-read when the instance moves or is deleted while it is open. */
 export class InstanceDocumentProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ConnectionManager } from '../model/connectionManager';
+import type { ActiveHandover, ConnectionManager } from '../model/connectionManager';
 
 const ICON: Record<string, string> = {
   ready: '$(database)',
@@ -17,7 +17,14 @@ export class ConnectionStatusBar implements vscode.Disposable {
   constructor(private readonly manager: ConnectionManager) {
     this.item.name = 'rstmdb connection';
     this.item.command = 'rstmdb.switchConnection';
-    this.disposables = [manager.onDidChangeActive(() => this.update()), manager.onDidChangeStatus(() => this.update()), manager.onDidChangeConnections(() => this.update())];
+    this.disposables = [
+      manager.onDidChangeActive(() => {
+        this.update();
+        this.announceHandover();
+      }),
+      manager.onDidChangeStatus(() => this.update()),
+      manager.onDidChangeConnections(() => this.update()),
+    ];
     this.update();
   }
 
@@ -36,7 +43,9 @@ export class ConnectionStatusBar implements vscode.Disposable {
       // A refused session is not retried: say why, where the state would be.
       const label = c.status === 'ready' ? 'connected' : c.status === 'failed' && c.refusal ? `failed: ${c.refusal}` : c.status;
       this.item.text = `${ICON[c.status]} rstmdb: ${c.name}${c.status === 'ready' ? '' : ` (${label})`}`;
-      this.item.tooltip = `rstmdb: ${c.name} — ${c.config.host}:${c.config.port} — ${label}${c.lastError ? `\n${c.lastError}` : ''}\nClick to switch connection`;
+      const h = this.manager.handover;
+      const why = h && h.to === c.name ? `\nActive since '${h.from}' ${handoverReason(h.reason)}` : '';
+      this.item.tooltip = `rstmdb: ${c.name} — ${c.config.host}:${c.config.port} — ${label}${c.lastError ? `\n${c.lastError}` : ''}${why}\nClick to switch connection`;
       this.item.backgroundColor =
         c.status === 'failed'
           ? new vscode.ThemeColor('statusBarItem.errorBackground')
@@ -47,8 +56,21 @@ export class ConnectionStatusBar implements vscode.Disposable {
     this.item.show();
   }
 
+  /** The active connection changed without the user asking: say which one is active now, and why. */
+  private announced: ActiveHandover | undefined;
+  private announceHandover(): void {
+    const h = this.manager.handover;
+    if (!h || h === this.announced) return;
+    this.announced = h;
+    void vscode.window.showInformationMessage(`rstmdb: '${h.from}' ${handoverReason(h.reason)}; '${h.to}' is now the active connection.`);
+  }
+
   dispose(): void {
     this.item.dispose();
     for (const d of this.disposables) d.dispose();
   }
+}
+
+function handoverReason(reason: ActiveHandover['reason']): string {
+  return reason === 'removed' ? 'was removed' : reason === 'failed' ? 'failed' : 'is unreachable';
 }
