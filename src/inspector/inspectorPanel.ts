@@ -37,6 +37,7 @@ export class InspectorPanel extends PanelHost {
   private loading: Promise<void> | undefined;
   private reloadAgain = false;
   private summary: InstanceSummary | undefined;
+  private summaryPending = false;
   machine: string | undefined;
   version: number | undefined;
   /** The webview's UI state as it last said (for the e2e and for restoring). */
@@ -169,9 +170,6 @@ export class InspectorPanel extends PanelHost {
         history = { rows: unavailable ? [] : index.rows(this.instanceId), truncated: index.truncated(this.instanceId), ...(unavailable ? { unavailable } : {}) };
       }
       const deleted = index.deleted(this.instanceId);
-      if (!deleted && (!this.summary || this.summary.last_wal_offset !== instance.last_wal_offset)) {
-        this.summary = await this.findSummary(instance.machine, instance.state, instance.last_wal_offset).catch(() => this.summary);
-      }
       if (this.disposed) return;
       this.post({
         t: 'snapshot',
@@ -188,6 +186,19 @@ export class InspectorPanel extends PanelHost {
           history,
         }),
       });
+      // The times come from a listing, which can be slow on a big state: the move is shown first, the times follow.
+      if (!deleted && !this.summaryPending && (!this.summary || this.summary.last_wal_offset !== instance.last_wal_offset)) {
+        this.summaryPending = true;
+        void this.findSummary(instance.machine, instance.state, instance.last_wal_offset)
+          .then((found) => {
+            if (found && found !== this.summary) {
+              this.summary = found;
+              return this.reload();
+            }
+          })
+          .catch(() => undefined)
+          .finally(() => (this.summaryPending = false));
+      }
     } catch (err) {
       const missing = err instanceof RcpError && (err.code === 'INSTANCE_NOT_FOUND' || err.code === 'NOT_FOUND');
       this.post({
@@ -203,7 +214,7 @@ export class InspectorPanel extends PanelHost {
     }
   }
 
-  /** Created and updated times come only from LIST_INSTANCES; newest first, so a recent move is on the first page. */
+  /** Created and updated times come only from LIST_INSTANCES: the state is searched a page at a time, up to SUMMARY_SEARCH rows. */
   private async findSummary(machine: string, state: string, lastWalOffset: number): Promise<InstanceSummary | undefined> {
     const client = await this.connection.ensureClient();
     for (let offset = 0; offset < SUMMARY_SEARCH; offset += 1000) {
