@@ -379,6 +379,10 @@ export class ChangeStream implements Disposable {
     if (k && k.offset >= c.offset) return;
     this.remember(c.instanceId, { machine: c.machine, version: c.version, state: c.toState, offset: c.offset });
     if (c.deleted) return;
+    if (c.fromState !== c.toState) {
+      this.leftState(c.machine, c.fromState, c.instanceId);
+      this.enteredState(c.machine, c.toState, c.instanceId);
+    }
     const shown = this.rowOf.get(c.instanceId)?.get(c.instanceId);
     const now = Date.now();
     const summary: InstanceSummary = {
@@ -413,6 +417,7 @@ export class ChangeStream implements Disposable {
       void this.recountAll();
       return;
     }
+    this.leftState(machine, state, c.instanceId);
     this.bumpCount(machine, state, -1);
   }
 
@@ -428,6 +433,28 @@ export class ChangeStream implements Disposable {
     if (dropped !== undefined) this.rowOf.delete(dropped);
     target.leftWhileLoading.delete(s.id);
     this.touch(s.machine, s.state);
+  }
+
+  /** An instance left a state on the server: every listing of that state (any version) reads on from one row earlier. */
+  private leftState(machine: string, state: string, id: string): void {
+    for (const l of this.listings.values()) {
+      if (l.machine !== machine || l.state !== state) continue;
+      l.leftServerList(id);
+      if (l.loading) l.leftWhileLoading.add(id);
+    }
+  }
+
+  /**
+   * An instance entered a state on the server: wherever it now is in the
+   * server's order, it is no row read past (a page that meets it again looks
+   * at it afresh), and no longer one that left while a page was in flight.
+   */
+  private enteredState(machine: string, state: string, id: string): void {
+    for (const l of this.listings.values()) {
+      if (l.machine !== machine || l.state !== state) continue;
+      l.readPast.delete(id);
+      l.leftWhileLoading.delete(id);
+    }
   }
 
   private removeRow(id: string): void {
@@ -627,16 +654,33 @@ export class ChangeStream implements Disposable {
     listing.leftWhileLoading.clear();
     const entry = this.countEntry(listing.machine, listing.state);
     const changesBefore = entry.changes;
+    want = Math.max(1, want);
     let added = 0;
     let lastTotal: number | undefined;
+    /** How far to step back when a page does not start on a row read past (doubles each time). */
+    let back = want;
     for (;;) {
-      const page = await this.source.listInstances({ machine: listing.machine, state: listing.state, limit: want, offset: listing.serverOffset });
+      // One row of overlap: a page that starts on a row already read past proves no unread row lies before it.
+      const offset = Math.max(0, listing.position - 1);
+      const page = await this.source.listInstances({ machine: listing.machine, state: listing.state, limit: want + (listing.position - offset), offset });
       if (stale()) return;
       lastTotal = page.total;
-      listing.serverOffset += page.instances.length;
-      listing.hasMore = page.has_more;
+      const first = page.instances[0];
+      if (offset > 0 && !(first && listing.readPast.has(first.id) && !listing.leftWhileLoading.has(first.id))) {
+        // Rows before it left the state unseen (or it is a row that arrived there): unread rows may lie before it.
+        listing.position = Math.max(0, Math.min(offset - back, page.total));
+        back *= 2;
+        continue;
+      }
+      let position = offset;
       for (const s of page.instances) {
-        if (s.version !== listing.version || listing.has(s.id) || listing.leftWhileLoading.has(s.id) || this.isDeleted(s.id)) continue;
+        // Left while the page was in flight: no longer where the page saw it.
+        if (listing.leftWhileLoading.has(s.id)) continue;
+        position++;
+        // The overlap row, or a row that arrived before the last page's end since: already read past.
+        if (listing.readPast.has(s.id)) continue;
+        listing.readPast.add(s.id);
+        if (s.version !== listing.version || listing.has(s.id) || this.isDeleted(s.id)) continue;
         const k = this.instance(s.id);
         if (k?.state !== undefined && k.offset > s.last_wal_offset) continue;
         const elsewhere = this.rowOf.get(s.id);
@@ -646,7 +690,10 @@ export class ChangeStream implements Disposable {
         if (!k || k.offset <= s.last_wal_offset) this.remember(s.id, { machine: s.machine, version: s.version, state: s.state, offset: s.last_wal_offset });
         added++;
       }
-      if (!page.has_more || added >= want || !multiVersion) break;
+      listing.position = position;
+      listing.hasMore = page.has_more;
+      // One version: a page is enough unless everything on it was shown already.
+      if (!page.has_more || added >= want || (!multiVersion && added > 0)) break;
     }
     listing.leftWhileLoading.clear();
     listing.loaded = true;

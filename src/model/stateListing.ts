@@ -20,8 +20,17 @@ export class StateListing {
   readonly arrivals = new Map<string, InstanceSummary>();
   /** Rows the server listed, in its order. */
   readonly paged = new Map<string, InstanceSummary>();
-  /** How many of the server's rows (all versions) the pages have consumed: the next page's offset. */
-  serverOffset = 0;
+  /**
+   * Ids of the server's rows (all versions) the pages have gone past and that
+   * are still in this state as far as the stream knows. LIST_INSTANCES has no
+   * version filter and lists in hash order, and rows leave or arrive anywhere
+   * in that order between pages, so a bare count of rows consumed drifts: the
+   * next page is asked from a little before where the count says, and it is
+   * checked to start on a row already read past (else asked again further back).
+   */
+  readonly readPast = new Set<string>();
+  /** Where the next page probably starts in the server's list: rows read past, less those known to have left since. */
+  position = 0;
   hasMore = false;
   /** The first page has been read since the last reset. */
   loaded = false;
@@ -84,9 +93,12 @@ export class StateListing {
     const paged = this.paged.get(id);
     if (!paged) return undefined;
     this.paged.delete(id);
-    // The server's list shrank before the next page's offset.
-    if (this.serverOffset > 0) this.serverOffset--;
     return paged;
+  }
+
+  /** A row read past left the state on the server (any version): the next page starts one row earlier. */
+  leftServerList(id: string): void {
+    if (this.readPast.delete(id) && this.position > 0) this.position--;
   }
 
   reset(): void {
@@ -94,7 +106,8 @@ export class StateListing {
     this.arrivals.clear();
     this.paged.clear();
     this.leftWhileLoading.clear();
-    this.serverOffset = 0;
+    this.readPast.clear();
+    this.position = 0;
     this.hasMore = false;
     this.loaded = false;
     this.loading = undefined;
