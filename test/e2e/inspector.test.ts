@@ -44,6 +44,29 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
+/** What has keyboard focus inside the frame: a state or transition of the diagram, and whether its focus ring is drawn. */
+async function diagramFocus(frame: Frame): Promise<{ state?: string; event?: string; ring: string; tabStops: number }> {
+  return frame.evaluate(() => {
+    const a = document.activeElement as SVGGElement | null;
+    const ring = a?.querySelector('.focus-ring');
+    return {
+      state: a?.getAttribute('data-state') ?? undefined,
+      event: a?.classList.contains('edge') ? (a.getAttribute('data-event') ?? undefined) : undefined,
+      ring: ring ? getComputedStyle(ring).stroke : 'none',
+      tabStops: document.querySelectorAll('.diagram [tabindex="0"]').length,
+    };
+  });
+}
+
+/** Keyboard focus into the diagram as a user gets it: a click on its background, then Home (the current state). */
+async function focusDiagram(vs: VsCode, frame: Frame): Promise<void> {
+  const svg = frame.locator('.diagram-svg');
+  const box = await svg.boundingBox();
+  assert.ok(box, 'the diagram is on screen');
+  await svg.click({ position: { x: 4, y: box.height - 4 } });
+  await vs.page.keyboard.press('Home');
+}
+
 /** Switches the colour theme the way a user does: Preferences: Color Theme, then the theme's row. */
 async function setTheme(vs: VsCode, filter: string, row: RegExp): Promise<void> {
   await vs.page.keyboard.press('Escape');
@@ -128,6 +151,35 @@ describe('the instance inspector in a real VS Code', { timeout: 300_000 }, () =>
     });
   });
 
+  test('the diagram by keyboard: arrows move between states and transitions with a focus ring, Enter on a way out starts Apply Event', { timeout: 60_000 }, async () => {
+    await vs.failureScreenshot('inspector-keyboard', async () => {
+      const frame = await inspectorFrame(vs, ID);
+      await frame.waitForSelector('g.state[data-state="shipped"][aria-current="true"]', { timeout: 5000 });
+      await focusDiagram(vs, frame);
+      let f = await diagramFocus(frame);
+      assert.equal(f.state, 'shipped', 'Home goes to the current state');
+      assert.notEqual(f.ring, 'none', 'the focused state has a visible focus ring');
+      assert.equal(f.tabStops, 1, 'the diagram is one Tab stop');
+      // Along the flow (left to right, or top to bottom in a tall pane): shipped, its way out, delivered.
+      const forward = (await frame.$eval('.diagram', (d) => (d as HTMLElement).dataset.rankdir)) === 'TB' ? 'ArrowDown' : 'ArrowRight';
+      const back = forward === 'ArrowDown' ? 'ArrowUp' : 'ArrowLeft';
+      await vs.page.keyboard.press(forward);
+      f = await diagramFocus(frame);
+      assert.equal(f.event, 'deliver', 'the next stop along the flow is the transition out');
+      assert.notEqual(f.ring, 'none');
+      await vs.page.keyboard.press(forward);
+      assert.equal((await diagramFocus(frame)).state, 'delivered');
+      await vs.page.keyboard.press(back);
+      assert.equal((await diagramFocus(frame)).event, 'deliver');
+      await vs.screenshot('inspector-keyboard-focus');
+      // Enter on the way out of the current state: Apply Event asks for its payload.
+      await vs.page.keyboard.press('Enter');
+      await vs.page.locator('.quick-input-widget .quick-input-title', { hasText: "Apply 'deliver'" }).waitFor({ state: 'visible', timeout: 10_000 });
+      await vs.page.keyboard.press('Escape');
+      assert.equal((await client.getInstance({ instance_id: ID })).state, 'shipped', 'nothing applied without the payload step');
+    });
+  });
+
   test('clicking a passing transition applies it through Apply Event and the server has the new state', { timeout: 60_000 }, async () => {
     await vs.failureScreenshot('inspector-apply', async () => {
       const frame = await inspectorFrame(vs, ID);
@@ -154,6 +206,11 @@ describe('the instance inspector in a real VS Code', { timeout: 300_000 }, () =>
         await setTheme(vs, filter, row);
         const frame = await inspectorFrame(vs, ID);
         await frame.waitForFunction((c) => document.body.classList.contains(c), cls, { timeout: 15_000 });
+        // The keyboard focus ring shows in every theme (it takes the theme's focus colour).
+        await focusDiagram(vs, frame);
+        const f = await diagramFocus(frame);
+        assert.equal(f.state, 'delivered', `${name}: focus on the current state`);
+        assert.notEqual(f.ring, 'none', `${name}: a focus ring is drawn`);
         await vs.screenshot(`theme-${name}`);
       }
     });
@@ -222,6 +279,29 @@ describe('the instance inspector in a real VS Code', { timeout: 300_000 }, () =>
       await frame.waitForSelector('g.state[data-state="delivered"][aria-current="true"]', { timeout: 20_000 });
       assert.equal(await frame.$eval('vscode-tabs', (t) => t.getAttribute('selected-index')), '1');
       await vs.screenshot('inspector-restored');
+    });
+  });
+
+  test('Apply Event\'s success message opens the inspector for that instance', { timeout: 90_000 }, async () => {
+    await vs.failureScreenshot('inspector-from-apply', async () => {
+      const id = 'e2e-open-inspector';
+      await vs.runCommand('Notifications: Clear All Notifications');
+      // The tree as the user left it after the reload: collapsed.
+      for (const row of ['Local demo', 'order', 'v1', /^created$/]) await vs.expand(row);
+      // Created once the state is listed: it arrives live, at the top of its state.
+      await client.createInstance({ machine: 'order', version: 1, instance_id: id, initial_ctx: { amount: 12 } });
+      const row = await vs.waitForRow(id);
+      await row.hover();
+      await row.locator('.action-label[aria-label^="Apply Event"]').click();
+      await vs.answer('cancel', `Apply Event to ${id}`);
+      await vs.answer('{}', `Apply 'cancel' to ${id}`);
+      await vs.waitForNotification(new RegExp(`${id}: created → cancelled on 'cancel'`));
+      await vs.page.locator('.notifications-toasts .notification-toast .monaco-button', { hasText: /^Open Inspector$/ }).first().click();
+      const frame = await inspectorFrame(vs, id);
+      await frame.waitForSelector('g.state[data-state="cancelled"][aria-current="true"]', { timeout: 15_000 });
+      assert.equal(await frame.$eval('.state-badge', (b) => b.textContent?.trim()), 'cancelled');
+      await until('its tab in front', async () => ((await vs.page.locator('.tab.active').first().textContent()) ?? '').includes(`${id} · order v1`));
+      await vs.runCommand('View: Close Editor');
     });
   });
 });

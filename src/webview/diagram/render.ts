@@ -6,6 +6,7 @@
  */
 import type { DefinitionView, GuardVerdict } from '../../protocol/inspector';
 import { buildScene, edgePath, rankdirFor, type Measure, type Scene } from './scene';
+import { ARROW_KEYS, nextSpot, panToShow, type Spot } from './keys';
 import { fit, pan, zoomAt, type View } from './viewport';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -43,7 +44,9 @@ export class DiagramView {
   private sceneKey = '';
   private view: View = { k: 1, x: 0, y: 0, fitted: true };
   private readonly nodes = new Map<string, SVGGElement>();
-  private readonly edges = new Map<string, { g: SVGGElement; event: string; from: string }>();
+  private readonly edges = new Map<string, { g: SVGGElement; event: string; from: string; to: string; guard: string | undefined }>();
+  /** A state's spoken name without "current" (initial, final, how many ways out), made once per drawing. */
+  private readonly stateLabels = new Map<string, string>();
   private readonly edgeKeys = new Map<SVGGElement, string>();
   private current = '';
   private def: { key: string; def: DefinitionView } | undefined;
@@ -53,11 +56,20 @@ export class DiagramView {
   lastDrawMs = 0;
   /** A saved view applies to the first drawing only (a later one is another layout). */
   private restoredOnce = false;
+  /**
+   * States and transitions as keyboard stops (roving focus: the one holding
+   * focus, or last held it, has tabindex 0, the rest -1, so the diagram is one
+   * Tab stop). Keyed `state:<id>` / `edge:<key>`; the element maps back to its key.
+   */
+  private readonly spots = new Map<string, Spot & { el: SVGGElement }>();
+  private readonly spotOf = new Map<Element, string>();
+  private focusKey: string | undefined;
 
   constructor(private readonly callbacks: DiagramCallbacks) {
     this.element = document.createElement('div');
     this.element.className = 'diagram';
-    this.element.tabIndex = 0;
+    // Focus lives on the states and transitions (roving); a click on the background still takes it here.
+    this.element.tabIndex = -1;
     this.element.setAttribute('role', 'group');
     this.svg = el('svg', { class: 'diagram-svg', 'aria-hidden': 'false' }, this.element);
     const defs = el('defs', {}, this.svg);
@@ -140,24 +152,11 @@ export class DiagramView {
     };
     this.svg.addEventListener('pointerup', end);
     this.svg.addEventListener('pointercancel', end);
-    this.element.addEventListener('keydown', (e) => {
-      if (e.target !== this.element) return;
-      const step = 40;
-      const keys: Record<string, () => void> = {
-        '+': () => this.zoomBy(1.25),
-        '=': () => this.zoomBy(1.25),
-        '-': () => this.zoomBy(0.8),
-        '0': () => this.fitNow(),
-        ArrowLeft: () => this.apply(pan(this.view, step, 0), true),
-        ArrowRight: () => this.apply(pan(this.view, -step, 0), true),
-        ArrowUp: () => this.apply(pan(this.view, 0, step), true),
-        ArrowDown: () => this.apply(pan(this.view, 0, -step), true),
-      };
-      const run = keys[e.key];
-      if (run) {
-        e.preventDefault();
-        run();
-      }
+    this.element.addEventListener('keydown', (e) => this.onKey(e));
+    // A state or transition focused by a click (or by the screen reader) becomes the roving stop.
+    this.element.addEventListener('focusin', (e) => {
+      const key = this.spotOf.get(e.target as Element);
+      if (key) this.rove(key);
     });
     new ResizeObserver(() => {
       const { w, h } = this.size();
@@ -165,6 +164,72 @@ export class DiagramView {
       if (this.def && this.scene && w > 0 && h > 0 && rankdirFor(w, h) !== this.scene.rankdir) this.setDefinition(this.def.key, this.def.def, this.machineLabel);
       else if (this.view.fitted) this.fitNow(false);
     }).observe(this.svg);
+  }
+
+  /**
+   * Arrows move between states and transitions (Shift+arrows pan), Home goes
+   * to the current state, Enter or Space on a transition out of the current
+   * state applies it, + / − zoom and 0 fits.
+   */
+  private onKey(e: KeyboardEvent): void {
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    const dir = ARROW_KEYS[e.key];
+    const step = 40;
+    let done = true;
+    if (dir && e.shiftKey) {
+      const d = { left: [step, 0], right: [-step, 0], up: [0, step], down: [0, -step] }[dir];
+      this.apply(pan(this.view, d[0], d[1]), true);
+    } else if (dir) {
+      const from = this.focusedSpot();
+      // Focus on the background first goes to the roving stop; from there the arrows move.
+      if (!from) this.focusSpot(this.defaultKey());
+      else {
+        const to = nextSpot(this.spots.values(), from, dir);
+        if (to) this.focusSpot(to.key);
+      }
+    } else if (e.key === 'Home') {
+      this.focusSpot(this.current ? `state:${this.current}` : this.defaultKey());
+    } else if (e.key === 'Enter' || e.key === ' ') {
+      const g = this.focusedSpot()?.el;
+      if (g?.classList.contains('out')) this.callbacks.apply(g.dataset.event ?? '');
+      else done = false;
+    } else if (e.key === '+' || e.key === '=') this.zoomBy(1.25);
+    else if (e.key === '-') this.zoomBy(0.8);
+    else if (e.key === '0') this.fitNow();
+    else done = false;
+    if (done) e.preventDefault();
+  }
+
+  /** The spot that has focus now, if focus is on one. */
+  private focusedSpot(): (Spot & { el: SVGGElement }) | undefined {
+    const key = document.activeElement ? this.spotOf.get(document.activeElement) : undefined;
+    return key ? this.spots.get(key) : undefined;
+  }
+
+  /** Where Tab lands when nothing was focused yet: the current state, else the initial one, else the first drawn. */
+  private defaultKey(): string | undefined {
+    if (this.current && this.spots.has(`state:${this.current}`)) return `state:${this.current}`;
+    const initial = this.scene?.nodes.find((n) => n.initial) ?? this.scene?.nodes[0];
+    return initial ? `state:${initial.id}` : undefined;
+  }
+
+  /** Make a spot the one Tab stop (without focusing it). */
+  private rove(key: string | undefined): void {
+    if (key === undefined || !this.spots.has(key)) return;
+    if (this.focusKey !== key) this.spots.get(this.focusKey ?? '')?.el.setAttribute('tabindex', '-1');
+    this.focusKey = key;
+    this.spots.get(key)!.el.setAttribute('tabindex', '0');
+  }
+
+  /** Focus a spot, panning it into view when it is off screen. */
+  private focusSpot(key: string | undefined): void {
+    const spot = key === undefined ? undefined : this.spots.get(key);
+    if (!spot) return;
+    this.rove(spot.key);
+    spot.el.focus({ preventScroll: true });
+    const { w, h } = this.size();
+    const { dx, dy } = panToShow(this.view, spot.x, spot.y, w, h);
+    if (dx || dy) this.apply(pan(this.view, dx, dy), true);
   }
 
   /** Lays out and draws a machine version, unless it is the one already drawn. */
@@ -189,10 +254,17 @@ export class DiagramView {
   }
 
   private draw(scene: Scene): void {
+    // Focus inside the old drawing comes back on the same state or transition in the new one.
+    const hadFocus = this.focusedSpot() !== undefined;
     this.root.replaceChildren();
     this.nodes.clear();
     this.edges.clear();
     this.edgeKeys.clear();
+    this.spots.clear();
+    this.spotOf.clear();
+    this.stateLabels.clear();
+    const outgoing = new Map<string, number>();
+    for (const e of scene.edges) outgoing.set(e.from, (outgoing.get(e.from) ?? 0) + 1);
     const edgeLayer = el('g', { class: 'edges' }, this.root);
     const nodeLayer = el('g', { class: 'nodes' }, this.root);
     for (const e of scene.edges) {
@@ -201,7 +273,8 @@ export class DiagramView {
       g.dataset.from = e.from;
       el('path', { class: 'edge-line', d: edgePath(e.points), 'marker-end': 'url(#arrow-plain)' }, g);
       const label = el('g', { class: 'edge-label', transform: `translate(${e.label.x},${e.label.y})` }, g);
-      el('rect', { x: -e.label.width / 2, y: -e.label.height / 2, width: e.label.width, height: e.label.height, rx: 3 }, label);
+      el('rect', { class: 'focus-ring', x: -e.label.width / 2 - 3, y: -e.label.height / 2 - 3, width: e.label.width + 6, height: e.label.height + 6, rx: 5 }, label);
+      el('rect', { class: 'label-box', x: -e.label.width / 2, y: -e.label.height / 2, width: e.label.width, height: e.label.height, rx: 3 }, label);
       const lines = e.guardLabel ? 2 : 1;
       const top = -((lines - 1) * 15) / 2;
       const ev = el('text', { class: 'event', x: 0, y: top, 'text-anchor': 'middle', 'dominant-baseline': 'central' }, label);
@@ -212,20 +285,21 @@ export class DiagramView {
       }
       const title = el('title', {}, g);
       title.textContent = e.guard ? `${e.from} → ${e.to} on ${e.event}, guard ${e.guard}` : `${e.from} → ${e.to} on ${e.event}`;
-      this.edges.set(e.key, { g, event: e.event, from: e.from });
+      this.edges.set(e.key, { g, event: e.event, from: e.from, to: e.to, guard: e.guard });
       this.edgeKeys.set(g, e.key);
-      const choose = () => g.classList.contains('out') && this.callbacks.apply(e.event);
-      g.addEventListener('click', choose);
-      g.addEventListener('keydown', (k) => {
-        if (k.key === 'Enter' || k.key === ' ') {
-          k.preventDefault();
-          choose();
-        }
-      });
+      this.addSpot(`edge:${e.key}`, g, e.label.x, e.label.y);
+      g.setAttribute('aria-roledescription', 'transition');
+      g.addEventListener('click', () => g.classList.contains('out') && this.callbacks.apply(e.event));
     }
     for (const n of scene.nodes) {
       const g = el('g', { class: `state${n.initial ? ' initial' : ''}${n.final ? ' final' : ''}`, transform: `translate(${n.x - n.width / 2},${n.y - n.height / 2})` }, nodeLayer);
       g.setAttribute('data-state', n.id);
+      g.setAttribute('role', 'img');
+      g.setAttribute('aria-roledescription', 'state');
+      this.addSpot(`state:${n.id}`, g, n.x, n.y);
+      const ways = outgoing.get(n.id) ?? 0;
+      this.stateLabels.set(n.id, `${n.id}${n.initial ? ', initial' : ''}${n.final ? ', final' : ''}, ${ways} transition${ways === 1 ? '' : 's'} out`);
+      el('rect', { class: 'focus-ring', x: -4, y: -4, width: n.width + 8, height: n.height + 8, rx: 9 }, g);
       el('rect', { class: 'box', width: n.width, height: n.height, rx: 6 }, g);
       if (n.final) el('rect', { class: 'inner', x: 3, y: 3, width: n.width - 6, height: n.height - 6, rx: 4 }, g);
       const t = el('text', { x: n.width / 2, y: n.height / 2, 'text-anchor': 'middle', 'dominant-baseline': 'central' }, g);
@@ -247,6 +321,17 @@ export class DiagramView {
     }
     this.highlight();
     this.markChanges(this.marks.states, this.marks.edges);
+    const keep = this.focusKey !== undefined && this.spots.has(this.focusKey) ? this.focusKey : this.defaultKey();
+    this.focusKey = undefined;
+    if (hadFocus) this.focusSpot(keep);
+    else this.rove(keep);
+  }
+
+  private addSpot(key: string, g: SVGGElement, x: number, y: number): void {
+    g.setAttribute('tabindex', '-1');
+    g.classList.add('spot');
+    this.spots.set(key, { key, x, y, el: g });
+    this.spotOf.set(g, key);
   }
 
   /** Marks states and transitions as added or removed (comparing two versions). */
@@ -280,23 +365,25 @@ export class DiagramView {
   private enabled = true;
 
   private highlight(): void {
+    // Moving the transitions out of the current state to the top (below) would drop focus: it is put back.
+    const focused = this.focusedSpot();
     for (const [id, g] of this.nodes) {
       const on = id === this.current;
       g.classList.toggle('current', on);
       if (on) g.setAttribute('aria-current', 'true');
       else g.removeAttribute('aria-current');
+      g.setAttribute('aria-label', `${on ? 'current state ' : ''}${this.stateLabels.get(id) ?? id}`);
     }
     const verdicts = new Map(this.outgoing.map((o) => [o.event, o]));
-    for (const { g, event, from } of this.edges.values()) {
+    for (const { g, event, from, to, guard } of this.edges.values()) {
       const v = from === this.current && this.enabled ? verdicts.get(event) : undefined;
       g.classList.remove('out', 'pass', 'fail', 'unknown');
       const line = g.querySelector('.edge-line');
       const ev = g.querySelector('text.event');
       if (ev) ev.textContent = event;
       if (!v) {
-        g.removeAttribute('role');
-        g.removeAttribute('tabindex');
-        g.removeAttribute('aria-label');
+        g.setAttribute('role', 'img');
+        g.setAttribute('aria-label', `${event}: ${from} → ${to}${guard ? `, guard ${guard}` : ''}`);
         g.removeAttribute('data-verdict');
         line?.setAttribute('marker-end', 'url(#arrow-plain)');
         continue;
@@ -305,7 +392,6 @@ export class DiagramView {
       g.classList.add('out', kind);
       g.setAttribute('data-verdict', kind);
       g.setAttribute('role', 'button');
-      g.setAttribute('tabindex', '0');
       const why = !v.guard ? 'no guard' : kind === 'pass' ? 'guard passes' : kind === 'fail' ? 'guard fails on the current context' : `guard cannot be evaluated${v.error ? `: ${v.error}` : ''}`;
       g.setAttribute('aria-label', `Apply ${event} (to ${v.to}): ${why}`);
       line?.setAttribute('marker-end', `url(#arrow-${kind})`);
@@ -314,6 +400,10 @@ export class DiagramView {
       // Drawn above the other edges.
       g.parentNode?.appendChild(g);
     }
-    this.element.setAttribute('aria-label', `Diagram of ${this.machineLabel}${this.current ? `, current state ${this.current}` : ''}. Plus and minus zoom, 0 fits, arrows pan; Tab reaches the transitions out of the current state.`);
+    if (focused && document.activeElement !== focused.el) focused.el.focus({ preventScroll: true });
+    this.element.setAttribute(
+      'aria-label',
+      `Diagram of ${this.machineLabel}${this.current ? `, current state ${this.current}` : ''}. Arrows move between states and transitions, Enter applies a transition out of the current state, Home goes to the current state; Shift+arrows pan, plus and minus zoom, 0 fits.`,
+    );
   }
 }
