@@ -19,6 +19,8 @@ const ctx = await esbuild.context({
   format: 'cjs',
   target: 'node18',
   external: ['vscode', '@node-rs/crc32-*'],
+  // jsonc-parser's UMD build loads its parts through a require() esbuild cannot follow; its ES module build bundles cleanly.
+  alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
   minify: production,
   sourcemap: production ? false : 'linked',
   logLevel: 'warning',

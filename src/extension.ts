@@ -12,6 +12,11 @@ import { INSTANCE_SCHEME, InstanceDocumentProvider } from './views/instanceDocum
 import type { ExplorerNode } from './views/nodes/node';
 import { ConnectionStatusBar } from './views/statusBar';
 import { crc32cImplementation } from './rcp/crc32c';
+import { registerDefinitionCommands } from './commands/definitionCommands';
+import { DefinitionCodeLensProvider, registerDefinitionCodeLens } from './editors/definitionCodeLens';
+import { DefinitionDiagnostics } from './editors/definitionDiagnostics';
+import { registerGuardHover } from './editors/guardHover';
+import { DEFINITION_SCHEME, DefinitionDocumentProvider } from './views/definitionDocument';
 
 export interface ExtensionApi {
   manager: ConnectionManager;
@@ -36,6 +41,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
   const inspectors = new InspectorManager(manager, context.extensionUri, log);
   // Registered at once, so a window reload finds the serializer for the panels it restores.
   context.subscriptions.push(inspectors, inspectors.register());
+  const lenses = new DefinitionCodeLensProvider(manager);
   const view = vscode.window.createTreeView('rstmdb.connections', { treeDataProvider: explorer, showCollapseAll: true });
   const picker = new InstancePicker(manager, view, inspectors, context.workspaceState);
   // Creates and deletes are read from the WAL only while the tree they update can be seen.
@@ -59,6 +65,12 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
     ...registerConnectionCommands(manager, log),
     ...registerInstanceCommands(manager, explorer, view, instanceDocuments, picker),
     ...registerInspectorCommands(manager, inspectors, picker),
+    new DefinitionDiagnostics(),
+    registerGuardHover(),
+    lenses,
+    registerDefinitionCodeLens(lenses),
+    vscode.workspace.registerTextDocumentContentProvider(DEFINITION_SCHEME, new DefinitionDocumentProvider(manager)),
+    ...registerDefinitionCommands({ manager, explorer, lenses, extensionUri: context.extensionUri, log }),
   );
   const activatedInMs = Date.now() - started;
   // Which CRC32C runs says whether the native module loaded on this platform (the fallback is slower, not wrong).

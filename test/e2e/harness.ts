@@ -28,7 +28,7 @@ function newestMtime(dir: string): number {
 
 /** Builds the .vsix unless it is newer than every source it is made from. */
 export function ensurePackaged(): string {
-  const sources = Math.max(newestMtime(join(repoRoot, 'src')), newestMtime(join(repoRoot, 'media')), statSync(join(repoRoot, 'package.json')).mtimeMs);
+  const sources = Math.max(newestMtime(join(repoRoot, 'src')), newestMtime(join(repoRoot, 'media')), newestMtime(join(repoRoot, 'syntaxes')), statSync(join(repoRoot, 'package.json')).mtimeMs);
   if (existsSync(VSIX) && statSync(VSIX).mtimeMs > sources) return VSIX;
   const r = spawnSync('npm', ['run', 'package'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) throw new Error(`npm run package failed:\n${r.stdout}`);
@@ -154,6 +154,8 @@ export interface LaunchOptions {
   name: string;
   /** Remove the packaged native CRC32C module, as on a platform it was not built for. */
   withoutNativeCrc?: boolean;
+  /** Files written into the workspace folder before start (relative path → content). */
+  files?: Record<string, string>;
 }
 
 export class VsCode {
@@ -165,6 +167,8 @@ export class VsCode {
     private readonly dirs: string[],
     private readonly name: string,
     readonly serverLog: () => string,
+    /** The workspace folder on disk. */
+    readonly workspace: string,
   ) {}
 
   static async launch(opts: LaunchOptions): Promise<VsCode> {
@@ -172,7 +176,8 @@ export class VsCode {
     const vsix = ensurePackaged();
     const template = extensionsTemplate(pieces, vsix);
     const base = mkdtempSync(join(tmpdir(), 'rstmdb-vscode-e2e-'));
-    const { udd, ext } = writeProfile(base, { 'workbench.startupEditor': 'none', ...opts.settings }, '# rstmdb e2e workspace\n');
+    const { udd, ext, workspace } = writeProfile(base, { 'workbench.startupEditor': 'none', ...opts.settings }, '# rstmdb e2e workspace\n');
+    for (const [name, content] of Object.entries(opts.files ?? {})) writeFileSync(join(workspace, name), content);
     rmSync(ext, { recursive: true, force: true });
     cpSync(template, ext, { recursive: true });
     if (opts.withoutNativeCrc) rmSync(join(installedExtensionDir(ext), 'dist', 'node_modules'), { recursive: true, force: true });
@@ -195,7 +200,7 @@ export class VsCode {
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(join(base, 'workspace'))}`);
       await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-      return new VsCode(page, browser, server, udd, [base], opts.name, () => output);
+      return new VsCode(page, browser, server, udd, [base], opts.name, () => output, workspace);
     } catch (err) {
       await browser?.close().catch(() => undefined);
       server.kill('SIGKILL');
@@ -290,6 +295,32 @@ export class VsCode {
     await row.waitFor({ state: 'visible' });
     await row.click();
     await this.page.waitForTimeout(150);
+  }
+
+  /** Switches the colour theme the way a user does: Preferences: Color Theme, then the theme's row (e.g. /^(Default )?Light Modern$/). */
+  async setColorTheme(filter: string, row: RegExp): Promise<void> {
+    await this.page.keyboard.press('Escape');
+    await this.page.keyboard.press('F1');
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('>Preferences: Color Theme');
+    // Clicked by its exact name: Enter would run whichever command ranks first.
+    await this.pick(/^Preferences: Color Theme$/);
+    await input.waitFor({ state: 'visible' });
+    await input.fill(filter);
+    await this.pick(row);
+  }
+
+  /** Opens a workspace file in an editor through Quick Open, and waits for its tab. */
+  async openFile(name: string): Promise<void> {
+    await this.page.keyboard.press('Escape');
+    await this.page.keyboard.press('Control+P');
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(name);
+    await this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ state: 'visible', timeout: 15_000 });
   }
 
   async openExplorer(): Promise<void> {
