@@ -10,9 +10,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as net from 'node:net';
 import { join } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { formatDefinition } from '../../src/model/definitionFormat';
 import { RcpClient } from '../../src/rcp';
 import { startActivity, type Activity } from '../emulator/activity';
 import { startEmulator } from '../emulator/process';
+import { DEMO_MACHINES } from '../emulator/seed';
 import { codeServerArgs, ensurePackaged, freePort, repoRoot, writeProfile } from './harness';
 import { ensureVsCode } from './install';
 
@@ -26,6 +29,20 @@ function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
     const s = net.createServer();
     s.once('error', () => resolve(false));
     s.listen(port, host, () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * The demo workspace's machine definition file: the seeded `order` machine with
+ * one change (returns), so its lenses offer to deploy it as v2 and to diff it
+ * with v1, and the editor shows the schema, the checks and the guard colours.
+ */
+function demoDefinitionFile(): string {
+  const order = DEMO_MACHINES.find((m) => m.machine === 'order')!.definition;
+  return formatDefinition({
+    ...order,
+    states: [...order.states, 'returned'],
+    transitions: [...order.transitions, { from: 'delivered', event: 'return', to: 'returned', guard: 'ctx.days_since_delivery <= 30' }],
   });
 }
 
@@ -43,8 +60,11 @@ async function main(): Promise<void> {
   const { udd, ext, workspace } = writeProfile(
     demoDir,
     { 'workbench.startupEditor': 'readme', 'rstmdb.connections': [{ name: 'Local demo', host: '127.0.0.1', port: emu.port }] },
-    '# rstmdb demo\n\nOpen the rstmdb view in the activity bar (the state-machine icon) and expand "Local demo".\n',
+    '# rstmdb demo\n\nOpen the rstmdb view in the activity bar (the state-machine icon) and expand "Local demo".\n\n`order.machine.json` is the `order` machine as a file, with one change: its lenses deploy it as a new version, diff it with the deployed one and preview its diagram.\n',
   );
+  // Written once: edits made to it in an earlier demo are kept.
+  const definitionFile = join(workspace, 'order.machine.json');
+  if (!existsSync(definitionFile)) writeFileSync(definitionFile, demoDefinitionFile());
   const install = spawnSync(pieces.node24, [pieces.codeServer, '--extensions-dir', ext, '--user-data-dir', udd, '--install-extension', vsix, '--force'], { encoding: 'utf8' });
   if (install.status !== 0) {
     await emu.stop();
