@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { definitionOfText } from '../editors/deployPlanning';
 import { Coalescer } from '../model/coalescer';
+import { planDeploy } from '../model/definitionFormat';
 import type { Log } from '../model/log';
 import { describeError, type ServerConnection } from '../model/serverConnection';
 import type { WebviewMessage } from '../protocol/inspector';
@@ -73,16 +74,20 @@ export class DefinitionPreviewPanel extends PanelHost {
     if (errors.length) return this.problem(`${name} cannot be drawn until it is sound: ${errors[0]}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}.`);
     const { conn, version: target } = this.target();
     let versions: number[] = [];
+    let planned: number | undefined;
     let compare: { version: number; definition: MachineDefinition } | undefined;
     if (conn?.isReady) {
       try {
         versions = (await (await conn.ensureClient()).listMachines()).items.find((i) => i.machine === this.machine)?.versions ?? [];
+        // The version the file is (when the latest is this very definition), or the one a deploy would create.
+        const latest = versions.length ? (await conn.definition(this.machine, Math.max(...versions))).definition : undefined;
+        planned = planDeploy(versions, latest, def).version;
         if (this.compare !== undefined && versions.includes(this.compare)) compare = { version: this.compare, definition: (await conn.definition(this.machine, this.compare)).definition };
       } catch (err) {
         this.log.warn(`[preview] could not read the versions of ${this.machine}: ${describeError(err)}`);
       }
     }
-    const version = target ?? (versions.length ? Math.max(...versions) + 1 : 1);
+    const version = target ?? planned ?? (versions.length ? Math.max(...versions) + 1 : 1);
     this.panel.title = `Preview: ${name}${compare ? ` ↔ v${compare.version}` : ''}`;
     this.post({
       t: 'machine',

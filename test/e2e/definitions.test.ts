@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RcpClient } from '../../src/rcp';
@@ -23,6 +23,16 @@ const SHIPMENT = `{
 
 /** The same machine with the clash resolved (the second 'cancel' from 'paid' removed). */
 const FIXED = SHIPMENT.replace(/,\n {4}\{ "from": "paid", "event": "cancel", "to": "created" \}/, '');
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeout = 30_000): Promise<T> {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    const v = await fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
 
 describe('machine definition files in a real VS Code', { timeout: 300_000 }, () => {
   let emu: EmulatorProcess;
@@ -122,6 +132,55 @@ describe('machine definition files in a real VS Code', { timeout: 300_000 }, () 
       await vs.setColorTheme('Light Modern', /^(Default )?Light Modern$/);
       await lens('Deployed to Local demo as shipment v2').waitFor({ state: 'visible', timeout: 10_000 });
       await vs.screenshot('light-codelens');
+    });
+  });
+
+  test('Preview diagram draws the file; the tree\'s versions open read-only, compare, and save as a file', { timeout: 150_000 }, async () => {
+    await vs.failureScreenshot('versions', async () => {
+      // The preview: the file drawn in the machine view, beside the editor.
+      await vs.page.locator('.codelens-decoration a', { hasText: 'Preview diagram' }).first().click();
+      const frame = await until('the preview', async () => {
+        for (const f of vs.page.frames()) {
+          if (await f.evaluate(() => document.body?.dataset.view === 'machine' && document.body.dataset.ready === 'true').catch(() => false)) return f;
+        }
+        return undefined;
+      });
+      await frame.waitForSelector('g.state[data-state="delivered"]');
+      assert.equal(await frame.$$eval('g.state', (s) => s.length), 5);
+      // The file is what v2 holds, so it is drawn as v2.
+      assert.equal(await frame.$eval('#version', (el) => (el as HTMLSelectElement).value), '2');
+      await vs.screenshot('light-preview');
+      await vs.runCommand('View: Close All Editor Groups');
+
+      // Open Machine Definition: the server's copy, read-only, with the file's layout.
+      await vs.runCommand('rstmdb: Open Machine Definition');
+      await vs.pick(/^shipment v1$/);
+      await vs.page.locator('.tabs-container .tab.active', { hasText: 'shipment.v1.machine.json' }).waitFor({ state: 'visible', timeout: 15_000 });
+      await vs.page.locator('.view-lines', { hasText: '"from": "created", "event": "pay"' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+      await vs.page.keyboard.type('x');
+      await vs.page.locator('text=Cannot edit in read-only editor').first().waitFor({ state: 'visible', timeout: 10_000 });
+
+      // Compare Versions: v1 against v2 in the diff editor.
+      await vs.runCommand('rstmdb: Compare Versions');
+      await vs.pick(/^shipment v2$/);
+      await vs.pick(/^v1$/);
+      await vs.page.locator('.tabs-container .tab.active', { hasText: 'shipment v1 ↔ v2' }).waitFor({ state: 'visible', timeout: 15_000 });
+      // The added state and transition are the inserted lines.
+      await vs.page.locator('.editor.modified .view-lines', { hasText: '"event": "deliver"' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+      await vs.screenshot('light-compare');
+
+      // Save as File: order v1 becomes order.machine.json in the workspace, which is the deployed v1.
+      await vs.runCommand('rstmdb: Save as File');
+      await vs.pick(/^order v1$/);
+      const input = vs.page.locator('.quick-input-widget .quick-input-box input');
+      await input.waitFor({ state: 'visible' });
+      assert.match(await input.inputValue(), /order\.machine\.json$/);
+      await vs.page.keyboard.press('Enter');
+      await vs.page.locator('.tabs-container .tab.active', { hasText: 'order.machine.json' }).waitFor({ state: 'visible', timeout: 15_000 });
+      assert.ok(existsSync(join(vs.workspace, 'order.machine.json')), 'written into the workspace');
+      const saved = JSON.parse(readFileSync(join(vs.workspace, 'order.machine.json'), 'utf8')) as { states: string[] };
+      assert.deepEqual(saved.states, ['created', 'paid', 'shipped', 'delivered', 'cancelled', 'refunded']);
+      await vs.page.locator('.codelens-decoration a', { hasText: 'Deployed to Local demo as order v1' }).first().waitFor({ state: 'visible', timeout: 20_000 });
     });
   });
 });
