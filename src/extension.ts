@@ -11,6 +11,7 @@ import { ExplorerProvider } from './views/explorer';
 import { INSTANCE_SCHEME, InstanceDocumentProvider } from './views/instanceDocument';
 import type { ExplorerNode } from './views/nodes/node';
 import { ConnectionStatusBar } from './views/statusBar';
+import { tokenResolver } from './commands/tokenPrompt';
 import { crc32cImplementation } from './rcp/crc32c';
 import { registerDefinitionCommands } from './commands/definitionCommands';
 import { DefinitionCodeLensProvider, registerDefinitionCodeLens } from './editors/definitionCodeLens';
@@ -35,7 +36,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
   const started = Date.now();
   const log = new Log();
   const store = new ConnectionStore(context.secrets);
-  const manager = new ConnectionManager(store, log);
+  const manager = new ConnectionManager(store, log, tokenResolver(store));
   const explorer = new ExplorerProvider(manager);
   const instanceDocuments = new InstanceDocumentProvider(manager);
   const inspectors = new InspectorManager(manager, context.extensionUri, log);

@@ -129,7 +129,8 @@ export function writeProfile(base: string, settings: Record<string, unknown>, re
 }
 
 /** code-server's command line for a profile made by writeProfile, listening on bind (host:port). */
-export function codeServerArgs(pieces: VsCodePieces, base: string, bind: string): string[] {
+export function codeServerArgs(pieces: VsCodePieces, base: string, bind: string, opts: { workspaceTrust?: boolean } = {}): string[] {
+  const workspaceTrust = !!opts.workspaceTrust;
   return [
     pieces.codeServer,
     '--bind-addr', bind,
@@ -137,7 +138,7 @@ export function codeServerArgs(pieces: VsCodePieces, base: string, bind: string)
     '--config', join(base, 'config.yaml'),
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--user-data-dir', join(base, 'user-data'),
     '--extensions-dir', join(base, 'extensions'),
@@ -156,6 +157,14 @@ export interface LaunchOptions {
   withoutNativeCrc?: boolean;
   /** Files written into the workspace folder before start (relative path → content). */
   files?: Record<string, string>;
+  /** Written to the workspace's .vscode/settings.json before start. */
+  workspaceSettings?: Record<string, unknown>;
+  /**
+   * 'untrusted': workspace trust is on and the workspace is left untrusted
+   * (Restricted Mode, no startup prompt), as a freshly cloned repository opens.
+   * By default trust is off (every workspace trusted).
+   */
+  workspaceTrust?: 'untrusted';
 }
 
 export class VsCode {
@@ -176,7 +185,15 @@ export class VsCode {
     const vsix = ensurePackaged();
     const template = extensionsTemplate(pieces, vsix);
     const base = mkdtempSync(join(tmpdir(), 'rstmdb-vscode-e2e-'));
-    const { udd, ext, workspace } = writeProfile(base, { 'workbench.startupEditor': 'none', ...opts.settings }, '# rstmdb e2e workspace\n');
+    const untrusted = opts.workspaceTrust === 'untrusted';
+    const trustSettings = untrusted
+      ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.emptyWindow': false }
+      : {};
+    const { udd, ext, workspace } = writeProfile(base, { 'workbench.startupEditor': 'none', ...trustSettings, ...opts.settings }, '# rstmdb e2e workspace\n');
+    if (opts.workspaceSettings) {
+      mkdirSync(join(workspace, '.vscode'), { recursive: true });
+      writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify(opts.workspaceSettings, null, 2));
+    }
     for (const [name, content] of Object.entries(opts.files ?? {})) writeFileSync(join(workspace, name), content);
     rmSync(ext, { recursive: true, force: true });
     cpSync(template, ext, { recursive: true });
@@ -185,7 +202,7 @@ export class VsCode {
     let output = '';
     const server = spawn(
       pieces.node24,
-      codeServerArgs(pieces, base, `127.0.0.1:${port}`),
+      codeServerArgs(pieces, base, `127.0.0.1:${port}`, { workspaceTrust: untrusted }),
       { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     server.stdout!.on('data', (d) => (output += d));
@@ -254,7 +271,9 @@ export class VsCode {
     await input.fill(`>${title}`);
     const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
     await row.waitFor({ state: 'visible', timeout: 15_000 });
-    await this.page.keyboard.press('Enter');
+    // Clicked, not Enter: Enter runs the first row, which can be another command that also matches
+    // (recently used ones come first: ">rstmdb: Connect" also finds "rstmdb: Add Connection…").
+    await row.click();
   }
 
   /**
@@ -420,6 +439,13 @@ export class VsCode {
 
   readSettings(): string {
     return readFileSync(join(this.userDataDir, 'User', 'settings.json'), 'utf8');
+  }
+
+  /** Writes the workspace's .vscode/settings.json, as a pulled or cloned repository would. */
+  writeWorkspaceSettings(settings: Record<string, unknown>): void {
+    const dir = join(this.dirs[0], 'workspace', '.vscode');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'settings.json'), JSON.stringify(settings, null, 2));
   }
 
   async close(): Promise<void> {
