@@ -269,11 +269,14 @@ export class VsCode {
     const input = this.page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible' });
     await input.fill(`>${title}`);
-    const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    const rows = this.page.locator('.quick-input-list .monaco-list-row');
+    const row = rows.filter({ hasText: title }).first();
     await row.waitFor({ state: 'visible', timeout: 15_000 });
     // Clicked, not Enter: Enter runs the first row, which can be another command that also matches
     // (recently used ones come first: ">rstmdb: Connect" also finds "rstmdb: Add Connection…").
-    await row.click();
+    // The row labelled exactly so when there is one ("rstmdb: Open Instance", not "… as JSON").
+    const exactly = rows.filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^\\s*${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) }) }).first();
+    await ((await exactly.count()) > 0 ? exactly : row).click();
   }
 
   /**
