@@ -5,7 +5,7 @@
  * fresh profile, driven by Debian's Chromium through playwright-core.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -165,6 +165,16 @@ export interface LaunchOptions {
    * By default trust is off (every workspace trusted).
    */
   workspaceTrust?: 'untrusted';
+  /**
+   * Runs the extension in test mode (ExtensionMode.Test): the installed copy is
+   * loaded as the extension under development and VS Code itself runs this
+   * module's `run()` in the extension host, as @vscode/test-electron does.
+   * A built workbench takes `extensionDevelopmentPath` / `extensionTestsPath`
+   * (the URL's payload) only with VS Code's smoke-test driver option on, which
+   * code-server passes through with `--vscode-option`; that option also keeps
+   * notifications from showing as toasts in that window.
+   */
+  extensionTests?: string;
 }
 
 export class VsCode {
@@ -198,11 +208,18 @@ export class VsCode {
     rmSync(ext, { recursive: true, force: true });
     cpSync(template, ext, { recursive: true });
     if (opts.withoutNativeCrc) rmSync(join(installedExtensionDir(ext), 'dist', 'node_modules'), { recursive: true, force: true });
+    // In test mode the packaged extension is the one under development: moved out of the extensions folder, so only that copy loads.
+    let developmentDir: string | undefined;
+    if (opts.extensionTests) {
+      developmentDir = join(base, 'development', 'rstmdb-vscode');
+      mkdirSync(join(base, 'development'), { recursive: true });
+      renameSync(installedExtensionDir(ext), developmentDir);
+    }
     const port = await freePort();
     let output = '';
     const server = spawn(
       pieces.node24,
-      codeServerArgs(pieces, base, `127.0.0.1:${port}`, { workspaceTrust: untrusted }),
+      [...codeServerArgs(pieces, base, `127.0.0.1:${port}`, { workspaceTrust: untrusted }), ...(opts.extensionTests ? ['--vscode-option', 'enable-smoke-test-driver'] : [])],
       { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     server.stdout!.on('data', (d) => (output += d));
@@ -215,7 +232,9 @@ export class VsCode {
         args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
       });
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-      await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(join(base, 'workspace'))}`);
+      const remote = (path: string) => `vscode-remote://127.0.0.1:${port}${path}`;
+      const payload = opts.extensionTests ? [['extensionDevelopmentPath', remote(developmentDir!)], ['extensionTestsPath', remote(opts.extensionTests)]] : undefined;
+      await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(join(base, 'workspace'))}${payload ? `&payload=${encodeURIComponent(JSON.stringify(payload))}` : ''}`);
       await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
       return new VsCode(page, browser, server, udd, [base], opts.name, () => output, workspace);
     } catch (err) {
