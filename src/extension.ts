@@ -11,6 +11,7 @@ import { ExplorerProvider } from './views/explorer';
 import { INSTANCE_SCHEME, InstanceDocumentProvider } from './views/instanceDocument';
 import type { ExplorerNode } from './views/nodes/node';
 import { ConnectionStatusBar } from './views/statusBar';
+import { tokenResolver } from './commands/tokenPrompt';
 import { crc32cImplementation } from './rcp/crc32c';
 import { registerDefinitionCommands } from './commands/definitionCommands';
 import { DefinitionCodeLensProvider, registerDefinitionCodeLens } from './editors/definitionCodeLens';
@@ -35,7 +36,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
   const started = Date.now();
   const log = new Log();
   const store = new ConnectionStore(context.secrets);
-  const manager = new ConnectionManager(store, log);
+  const manager = new ConnectionManager(store, log, tokenResolver(store));
   const explorer = new ExplorerProvider(manager);
   const instanceDocuments = new InstanceDocumentProvider(manager);
   const inspectors = new InspectorManager(manager, context.extensionUri, log);
@@ -75,20 +76,8 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
   const activatedInMs = Date.now() - started;
   // Which CRC32C runs says whether the native module loaded on this platform (the fallback is slower, not wrong).
   log.info(`rstmdb extension activated in ${activatedInMs} ms (CRC32C: ${crc32cImplementation})`);
-  const api: ExtensionApi = { manager, inspectors, explorer, view, picker, activatedInMs };
-  runTestSuiteIfAsked(api);
-  return context.extensionMode === vscode.ExtensionMode.Test ? api : undefined;
-}
-
-/** Test hook: the real-VS Code harness points this at an in-extension-host suite. */
-function runTestSuiteIfAsked(api: ExtensionApi): void {
-  const suite = process.env.RSTMDB_EXTENSION_TESTS;
-  if (!suite) return;
-  setTimeout(() => {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const mod = require(suite) as { run(api: ExtensionApi): Promise<void> };
-    void mod.run(api);
-  }, 0);
+  // Handed out only in test mode (VS Code's own extension tests: @vscode/test-electron, or the code-server harness).
+  return context.extensionMode === vscode.ExtensionMode.Test ? { manager, inspectors, explorer, view, picker, activatedInMs } : undefined;
 }
 
 export function deactivate(): void {

@@ -1,10 +1,12 @@
+import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { RcpClient } from '../rcp';
-import { clientOptionsFor } from '../model/clientOptions';
-import { validateHost, validateName, validatePort, type ConnectionConfig } from '../model/connectionConfig';
+import { clientOptionsFor, isEncryptedKey } from '../model/clientOptions';
+import { resolveUserPath, validateHost, validateName, validatePort, type ConnectionConfig } from '../model/connectionConfig';
 import type { ConnectionManager } from '../model/connectionManager';
 import { describeError, type ServerConnection } from '../model/serverConnection';
 import type { ConnectionNode } from '../views/nodes/connectionNode';
+import { endpointOf, tokenInClear } from '../model/tokenBinding';
 import { ask, isConnected, pickConnection, pickConnectionWhere, validateFile } from './prompts';
 
 type TlsChoice = 'none' | 'tls' | 'mtls' | 'tls-unverified' | 'mtls-unverified';
@@ -41,6 +43,7 @@ async function connectionWizard(manager: ConnectionManager, existing?: Connectio
   );
   if (!tlsPick) return;
   let tls: ConnectionConfig['tls'];
+  let keyPassphrase: string | undefined;
   if (tlsPick.value !== 'none') {
     const caFile = await ask({ title: title(4), prompt: 'CA certificate file (PEM), or empty to use the system CAs', value: existing?.tls?.caFile ?? '', validateInput: (v) => validateFile(v, true) });
     if (caFile === undefined) return;
@@ -55,13 +58,27 @@ async function connectionWizard(manager: ConnectionManager, existing?: Connectio
       if (keyFile === undefined) return;
       tls.certFile = certFile.trim();
       tls.keyFile = keyFile.trim();
+      if (keyIsEncrypted(tls.keyFile)) {
+        const kept = existing?.tls?.keyFile === tls.keyFile && (await manager.store.keyPassphrase(existing.name)) !== undefined;
+        const typed = await ask({
+          title: title(4),
+          prompt: `Passphrase of the encrypted key ${tls.keyFile}${kept ? ' (leave empty to keep the stored one)' : ''} — kept in the secret store`,
+          password: true,
+          validateInput: (v) => (v || kept ? undefined : 'The key is encrypted: enter its passphrase.'),
+        });
+        if (typed === undefined) return;
+        if (typed) keyPassphrase = typed;
+      }
     }
     if (existing?.tls?.servername) tls.servername = existing.tls.servername;
   }
 
+  // Said before the token is typed: over plain TCP to another machine, anyone on the path can read it.
+  const inClear = tokenInClear({ name: name.trim(), host: host.trim(), port: Number(port), tls });
+  const clearWarning = inClear ? ` — ⚠ without TLS, ${host.trim()} receives it in the clear` : '';
   const token = await ask({
     title: title(5),
-    prompt: existing ? 'Bearer token (leave empty to keep the stored one; type "-" to remove it)' : 'Bearer token (leave empty if the server does not require auth)',
+    prompt: (existing ? 'Bearer token (leave empty to keep the stored one; type "-" to remove it)' : 'Bearer token (leave empty if the server does not require auth)') + clearWarning,
     password: true,
     placeHolder: existing ? 'unchanged' : 'no token',
   });
@@ -83,10 +100,15 @@ async function connectionWizard(manager: ConnectionManager, existing?: Connectio
   // Pasted tokens often carry a trailing newline or space; the server would refuse them.
   const typed = token.trim();
   const tokenToStore = existing ? (typed === '' ? undefined : typed === '-' ? '' : typed) : typed || undefined;
-  await manager.store.save(config, tokenToStore, existing?.name);
+  // Stored before the settings change, which reconnects with it.
+  if (keyPassphrase !== undefined) await manager.store.saveKeyPassphrase(config.name, keyPassphrase);
+  await manager.store.save(config, tokenToStore, existing);
   // A new token alone changes no setting: reconnect so it is used (a fixed wrong token recovers at once).
   // Changed settings reconnect by themselves.
   if (existing && tokenToStore !== undefined && JSON.stringify(existing) === JSON.stringify(config)) void manager.get(config.name)?.reconnect();
+  if (inClear && (tokenToStore || (tokenToStore === undefined && existing && (await manager.store.tokens.tokenFor(config.name, endpointOf(config))) !== undefined))) {
+    void vscode.window.showWarningMessage(`'${config.name}' sends its token without TLS to ${config.host}: anyone on the network path can read it. Edit the connection to turn TLS on.`);
+  }
   if (config.tls?.enabled && config.tls.rejectUnauthorized === false) {
     void vscode.window.showWarningMessage(`'${config.name}' does not verify the server's certificate: anyone between you and the server could read and change the traffic.`);
   }
@@ -96,6 +118,16 @@ async function connectionWizard(manager: ConnectionManager, existing?: Connectio
   const choice = await vscode.window.showInformationMessage(`Saved connection '${config.name}' (${config.host}:${config.port}). Step 7/7: connect now?`, connect, test);
   if (choice === connect) await vscode.commands.executeCommand('rstmdb.connect', config.name);
   else if (choice === test) await vscode.commands.executeCommand('rstmdb.testConnection', config.name);
+}
+
+/** Whether the key file (already validated as readable) needs a passphrase. */
+function keyIsEncrypted(file: string): boolean {
+  const path = resolveUserPath(file);
+  try {
+    return !!path && isEncryptedKey(readFileSync(path));
+  } catch {
+    return false;
+  }
 }
 
 function connectionFrom(manager: ConnectionManager, arg: unknown): ServerConnection | undefined {
@@ -111,7 +143,7 @@ async function testConnection(manager: ConnectionManager, conn: ServerConnection
     let client: RcpClient | undefined;
     try {
       client = await RcpClient.connect(
-        await clientOptionsFor(c, await manager.store.token(c.name), { clientName: 'rstmdb-vscode-test', connectTimeoutMs: manager.requestTimeoutMs(), requestTimeoutMs: manager.requestTimeoutMs() }),
+        await clientOptionsFor(c, { token: await manager.resolveToken(c), keyPassphrase: await manager.store.keyPassphrase(c.name) }, { clientName: 'rstmdb-vscode-test', connectTimeoutMs: manager.requestTimeoutMs(), requestTimeoutMs: manager.requestTimeoutMs() }),
       );
       const connectMs = Date.now() - started;
       const pingStart = process.hrtime.bigint();

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { ConnectionConfig } from './connectionConfig';
 import { ConnectionStore } from './connectionStore';
 import type { Log } from './log';
-import { ServerConnection } from './serverConnection';
+import { ServerConnection, type TokenResolver } from './serverConnection';
 
 /** An active connection that stays unreachable (reconnecting) this long hands over to another connected one. */
 export const ACTIVE_GRACE_MS = 10_000;
@@ -41,6 +41,8 @@ export class ConnectionManager implements vscode.Disposable {
   constructor(
     readonly store: ConnectionStore,
     private readonly log: Log,
+    /** Also used by Test Connection, so it asks the same question before sending a token elsewhere. */
+    readonly resolveToken: TokenResolver,
   ) {
     this.disposables.push(store.onDidChange(() => this.sync()));
     this.sync();
@@ -48,6 +50,15 @@ export class ConnectionManager implements vscode.Disposable {
 
   /** Problems last reported, so the same broken entry is not announced on every settings change. */
   private reportedProblems = '';
+
+  private readonly warned = new Set<string>();
+
+  /** A warning the log shows once per session, however often its cause repeats (reconnects). */
+  private warnOnce(key: string, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.log.warn(message);
+  }
 
   requestTimeoutMs(): number {
     return vscode.workspace.getConfiguration('rstmdb').get<number>('requestTimeoutMs') ?? 15_000;
@@ -86,7 +97,7 @@ export class ConnectionManager implements vscode.Disposable {
   }
 
   private add(config: ConnectionConfig): void {
-    const conn = new ServerConnection(config, this.store, this.log, () => this.requestTimeoutMs());
+    const conn = new ServerConnection(config, { token: this.resolveToken, keyPassphrase: (name) => this.store.keyPassphrase(name) }, this.log, () => this.requestTimeoutMs(), (key, message) => this.warnOnce(key, message));
     conn.setFollowing(this.following);
     this.connections.set(config.name, conn);
     this.perConnection.set(config.name, [

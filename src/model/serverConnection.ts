@@ -1,22 +1,21 @@
 import * as vscode from 'vscode';
-import { isSessionRefused, RcpClient, RcpConnectionError, RcpError, type ClientState, type RcpEvent, type Subscription } from '../rcp';
+import { isSessionRefused, RcpClient, type RcpError, type ClientState, type RcpEvent, type Subscription } from '../rcp';
 import type { GetMachineResult, HelloResult } from '../rcp/types';
 import { clientOptionsFor } from './clientOptions';
 import { describeEndpoint, type ConnectionConfig } from './connectionConfig';
-import type { ConnectionStore } from './connectionStore';
+import { describeError } from './describeError';
 import type { Log } from './log';
+import { tokenInClear } from './tokenBinding';
 import { WAL_REPLAY_LIMIT, WalTail } from './walTail';
 import { ChangeStream, type ChangeSource } from './changeStream';
 
+// Views and commands import it from here, with the connection it describes the failures of.
+export { describeError };
+
 export type ConnectionStatus = 'disconnected' | 'connecting' | 'ready' | 'reconnecting' | 'failed';
 
-/** Turns any failure into one sentence for a notification; never includes the token. */
-export function describeError(err: unknown): string {
-  if (err instanceof RcpError) return `${err.code}: ${err.message}`;
-  if (err instanceof RcpConnectionError) return err.message;
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
+/** The token to send to a connection as configured now (it may ask the user); undefined sends none. */
+export type TokenResolver = (config: ConnectionConfig) => Promise<string | undefined>;
 
 /** How often an idle connection PINGs (an unanswered PING ends it, so a silent link is noticed). */
 function keepAliveIntervalMs(): number {
@@ -36,6 +35,12 @@ export function describeRefusal(err: unknown): string | undefined {
   return `protocol refused (${e.code})`;
 }
 
+/** Where a connection's secrets come from (SecretStorage, through the store and the token question). */
+export interface SecretSource {
+  token: TokenResolver;
+  keyPassphrase(name: string): Thenable<string | undefined>;
+}
+
 /**
  * One configured server at run time: its client, status, what it knows about
  * machines, and the live event feed (one WATCH_ALL per connected server).
@@ -51,6 +56,8 @@ export class ServerConnection implements vscode.Disposable {
   lastError: string | undefined;
   /** Set when the server refused the session (see describeRefusal): reconnecting stopped for this reason. */
   refusal: string | undefined;
+  /** The last connect sent a token over plain TCP to a host that is not this machine. */
+  tokenSentInClear = false;
   server: HelloResult | undefined;
 
   private readonly statusChanged = new vscode.EventEmitter<ServerConnection>();
@@ -76,9 +83,11 @@ export class ServerConnection implements vscode.Disposable {
 
   constructor(
     public config: ConnectionConfig,
-    private readonly store: ConnectionStore,
+    private readonly secrets: SecretSource,
     private readonly log: Log,
     private readonly requestTimeoutMs: () => number,
+    /** Warns in the log, once per endpoint and session, that a token went out in the clear. */
+    private readonly warnOnce: (key: string, message: string) => void = () => undefined,
   ) {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const conn = this;
@@ -148,8 +157,15 @@ export class ServerConnection implements vscode.Disposable {
     this.setStatus('connecting');
     this.log.info(`[${this.name}] connecting to ${describeEndpoint(this.config)}`);
     try {
+      const token = await this.secrets.token(this.config);
+      if (abandoned()) throw new Error(`'${this.name}' was disconnected while connecting`);
+      this.tokenSentInClear = token !== undefined && tokenInClear(this.config);
+      if (this.tokenSentInClear) {
+        const where = `${this.config.host}:${this.config.port}`;
+        this.warnOnce(`${this.name}@${where}`, `[${this.name}] the token is sent without TLS to ${where}: anyone on the network path can read it. Turn TLS on for this connection.`);
+      }
       const client = await RcpClient.connect(
-        await clientOptionsFor(this.config, await this.store.token(this.name), {
+        await clientOptionsFor(this.config, { token, keyPassphrase: await this.secrets.keyPassphrase(this.name) }, {
           clientName: 'rstmdb-vscode',
           connectTimeoutMs: 10_000,
           requestTimeoutMs: this.requestTimeoutMs(),

@@ -10,6 +10,8 @@ export interface TlsOptions {
   ca?: string | Buffer;
   cert?: string | Buffer;
   key?: string | Buffer;
+  /** Passphrase of an encrypted `key`. */
+  passphrase?: string;
   servername?: string;
   /** Verify the server certificate (default true). */
   rejectUnauthorized?: boolean;
@@ -74,17 +76,52 @@ const TLS_REASONS: Record<string, string> = {
   CERT_HAS_EXPIRED: 'the server certificate has expired',
   CERT_NOT_YET_VALID: 'the server certificate is not valid yet',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'the server certificate is self-signed and not trusted (set a CA, or turn verification off for this connection)',
-  SELF_SIGNED_CERT_IN_CHAIN: 'the server certificate chains to an untrusted self-signed CA',
+  // The server sent its CA along (OpenSSL servers add it from their trust store): still a CA we do not trust.
+  SELF_SIGNED_CERT_IN_CHAIN: 'the server certificate is not signed by a trusted CA',
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the server certificate is not signed by a trusted CA',
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the server certificate is not signed by a trusted CA',
   ERR_TLS_CERT_ALTNAME_INVALID: 'the server certificate does not match the host name',
 };
 
-function describeSocketError(address: string, err: NodeJS.ErrnoException, tlsInUse: boolean): RcpConnectionError {
+/** The server's TLS alerts that mean "your client certificate is not acceptable". */
+const CLIENT_CERT_REFUSED = new Set([
+  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+  'ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN',
+  'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+]);
+
+export const CLIENT_CERT_REQUIRED_MESSAGE = 'TLS: the server requires a client certificate (mutual TLS)';
+export const CLIENT_CERT_REFUSED_MESSAGE = 'TLS: the server refused the client certificate (it must be X.509 v3 with the clientAuth usage, signed by a CA the server trusts)';
+
+/**
+ * OpenSSL's own text ("…:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13
+ * alert certificate required:../deps/openssl/…c:1601:SSL alert number 116")
+ * carries build paths; keep only the reason and the alert number.
+ */
+function plainOpenSslMessage(message: string): string {
+  const reason = /SSL routines:[^:]*:([^:]+):/.exec(message)?.[1];
+  const alert = /SSL alert number (\d+)/.exec(message)?.[1];
+  if (!reason) return message;
+  return alert ? `${reason} (TLS alert ${alert})` : reason;
+}
+
+function describeSocketError(address: string, err: NodeJS.ErrnoException, tlsOpts: TlsOptions | undefined): RcpConnectionError {
   const code = err.code ?? '';
   if (TLS_REASONS[code]) return new RcpConnectionError(address, 'tls', `TLS: ${TLS_REASONS[code]} (${code})`, { cause: err });
-  if (tlsInUse && (code.startsWith('ERR_SSL') || /alert|certificate|handshake/i.test(err.message))) {
-    return new RcpConnectionError(address, 'tls', `TLS: ${err.message}`, { cause: err });
+  if (tlsOpts) {
+    // TLS 1.3 reports a missing client certificate as alert 116 on the first read; TLS 1.2 fails the handshake.
+    if (code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' || (code === 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE' && !tlsOpts.cert)) {
+      return new RcpConnectionError(address, 'tls', CLIENT_CERT_REQUIRED_MESSAGE, { cause: err, reason: 'client_certificate_required' });
+    }
+    if (CLIENT_CERT_REFUSED.has(code) && tlsOpts.cert) {
+      return new RcpConnectionError(address, 'tls', CLIENT_CERT_REFUSED_MESSAGE, { cause: err, reason: 'client_certificate_refused' });
+    }
+    if (code.startsWith('ERR_SSL') || /alert|certificate|handshake/i.test(err.message)) {
+      return new RcpConnectionError(address, 'tls', `TLS: ${plainOpenSslMessage(err.message)}`, { cause: err });
+    }
   }
   if (code === 'ECONNREFUSED') return new RcpConnectionError(address, 'connect_failed', 'connection refused (is the server running?)', { cause: err });
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new RcpConnectionError(address, 'connect_failed', `host not found (${code})`, { cause: err });
@@ -197,6 +234,7 @@ export class Connection extends EventEmitter {
             ca: tlsOpts.ca,
             cert: tlsOpts.cert,
             key: tlsOpts.key,
+            passphrase: tlsOpts.passphrase,
             servername: tlsOpts.servername ?? (net.isIP(host) ? undefined : host),
             rejectUnauthorized: tlsOpts.rejectUnauthorized ?? true,
           })
@@ -214,7 +252,7 @@ export class Connection extends EventEmitter {
       const onError = (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         socket.destroy();
-        reject(describeSocketError(this.address, err, !!tlsOpts));
+        reject(describeSocketError(this.address, err, tlsOpts));
       };
       socket.once('error', onError);
       socket.once(tlsOpts ? 'secureConnect' : 'connect', () => {
@@ -224,7 +262,7 @@ export class Connection extends EventEmitter {
         // A peer that vanished without a FIN (power loss, a NAT that forgot us) is found by the kernel too.
         socket.setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
         socket.on('data', (chunk: Buffer) => this.onData(chunk));
-        socket.on('error', (err: NodeJS.ErrnoException) => this.destroy(describeSocketError(this.address, err, !!tlsOpts)));
+        socket.on('error', (err: NodeJS.ErrnoException) => this.destroy(describeSocketError(this.address, err, tlsOpts)));
         socket.on('close', () => this.destroy(new RcpConnectionError(this.address, 'closed', 'the server closed the connection')));
         resolve();
       });

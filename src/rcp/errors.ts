@@ -42,17 +42,22 @@ export type RcpConnectionErrorKind =
   | 'tls'
   | 'not_connected';
 
+/** Finer causes a caller may act on (e.g. point at the right settings). */
+export type RcpConnectionErrorReason = 'client_certificate_required' | 'client_certificate_refused';
+
 /** Transport faults, timeouts and protocol violations. */
 export class RcpConnectionError extends Error {
   override readonly name = 'RcpConnectionError';
+  readonly reason: RcpConnectionErrorReason | undefined;
   constructor(
     /** `host:port` of the server. */
     readonly address: string,
     readonly kind: RcpConnectionErrorKind,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; reason?: RcpConnectionErrorReason },
   ) {
     super(`${address}: ${message}`, options);
+    this.reason = options?.reason;
   }
 }
 

@@ -4,6 +4,7 @@ import type { ConnectionManager } from '../model/connectionManager';
 import type { ServerConnection } from '../model/serverConnection';
 import type { GetInstanceResult } from '../rcp/types';
 import { ConnectionNode } from './nodes/connectionNode';
+import { MessageNode } from './nodes/messageNode';
 import type { InstanceNode } from './nodes/instanceNode';
 import type { ExplorerContext, ExplorerNode } from './nodes/node';
 import type { StateNode } from './nodes/stateNode';
@@ -118,8 +119,14 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
     return node.treeItem();
   }
 
+  /** The connections, after a note on those an untrusted workspace defines (and why they are missing). */
+  private async rootNodes(): Promise<ExplorerNode[]> {
+    const ignored = await this.manager.store.ignoresWorkspaceConnections();
+    return ignored ? [untrustedNote(), ...this.roots.values()] : [...this.roots.values()];
+  }
+
   getChildren(node?: ExplorerNode): vscode.ProviderResult<ExplorerNode[]> {
-    if (!node) return [...this.roots.values()];
+    if (!node) return this.rootNodes();
     return node.getChildren();
   }
 
@@ -169,4 +176,16 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
     for (const d of this.disposables) d.dispose();
     this.changeEmitter.dispose();
   }
+}
+
+/** Why a workspace's connections are missing: in Restricted Mode they are not used (they could redirect a token). */
+function untrustedNote(): MessageNode {
+  const text = 'Restricted Mode: workspace connections not used';
+  return new MessageNode(
+    undefined,
+    text,
+    'workspace-untrusted',
+    { command: 'workbench.trust.manage', title: 'Manage Workspace Trust' },
+    `${text}. A workspace's settings could point a connection at another server. Trust the workspace (click) to use them; your own connections from user settings are shown either way.`,
+  );
 }

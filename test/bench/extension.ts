@@ -55,7 +55,8 @@ export async function extensionBench(): Promise<Row[]> {
       name: 'bench',
       // Small pages keep both state lists of the latency test on screen.
       settings: { 'rstmdb.instancesPageSize': 5, 'rstmdb.connections': [{ name: 'Bench', host: '127.0.0.1', port: emu.port }] },
-      env: { RSTMDB_EXTENSION_TESTS: join(__dirname, 'probe.js'), RSTMDB_BENCH_STATS: statsFile },
+      env: { RSTMDB_BENCH_STATS: statsFile },
+      extensionTests: join(__dirname, 'probe.js'),
     });
     await vs.openExplorer();
     const stats = () => JSON.parse(readFileSync(statsFile, 'utf8')) as { refreshes: number; eventsSeen: number; activatedInMs: number };

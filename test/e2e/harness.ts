@@ -5,7 +5,7 @@
  * fresh profile, driven by Debian's Chromium through playwright-core.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,7 +129,8 @@ export function writeProfile(base: string, settings: Record<string, unknown>, re
 }
 
 /** code-server's command line for a profile made by writeProfile, listening on bind (host:port). */
-export function codeServerArgs(pieces: VsCodePieces, base: string, bind: string): string[] {
+export function codeServerArgs(pieces: VsCodePieces, base: string, bind: string, opts: { workspaceTrust?: boolean } = {}): string[] {
+  const workspaceTrust = !!opts.workspaceTrust;
   return [
     pieces.codeServer,
     '--bind-addr', bind,
@@ -137,7 +138,7 @@ export function codeServerArgs(pieces: VsCodePieces, base: string, bind: string)
     '--config', join(base, 'config.yaml'),
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--user-data-dir', join(base, 'user-data'),
     '--extensions-dir', join(base, 'extensions'),
@@ -156,6 +157,24 @@ export interface LaunchOptions {
   withoutNativeCrc?: boolean;
   /** Files written into the workspace folder before start (relative path → content). */
   files?: Record<string, string>;
+  /** Written to the workspace's .vscode/settings.json before start. */
+  workspaceSettings?: Record<string, unknown>;
+  /**
+   * 'untrusted': workspace trust is on and the workspace is left untrusted
+   * (Restricted Mode, no startup prompt), as a freshly cloned repository opens.
+   * By default trust is off (every workspace trusted).
+   */
+  workspaceTrust?: 'untrusted';
+  /**
+   * Runs the extension in test mode (ExtensionMode.Test): the installed copy is
+   * loaded as the extension under development and VS Code itself runs this
+   * module's `run()` in the extension host, as @vscode/test-electron does.
+   * A built workbench takes `extensionDevelopmentPath` / `extensionTestsPath`
+   * (the URL's payload) only with VS Code's smoke-test driver option on, which
+   * code-server passes through with `--vscode-option`; that option also keeps
+   * notifications from showing as toasts in that window.
+   */
+  extensionTests?: string;
 }
 
 export class VsCode {
@@ -176,16 +195,31 @@ export class VsCode {
     const vsix = ensurePackaged();
     const template = extensionsTemplate(pieces, vsix);
     const base = mkdtempSync(join(tmpdir(), 'rstmdb-vscode-e2e-'));
-    const { udd, ext, workspace } = writeProfile(base, { 'workbench.startupEditor': 'none', ...opts.settings }, '# rstmdb e2e workspace\n');
+    const untrusted = opts.workspaceTrust === 'untrusted';
+    const trustSettings = untrusted
+      ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.emptyWindow': false }
+      : {};
+    const { udd, ext, workspace } = writeProfile(base, { 'workbench.startupEditor': 'none', ...trustSettings, ...opts.settings }, '# rstmdb e2e workspace\n');
+    if (opts.workspaceSettings) {
+      mkdirSync(join(workspace, '.vscode'), { recursive: true });
+      writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify(opts.workspaceSettings, null, 2));
+    }
     for (const [name, content] of Object.entries(opts.files ?? {})) writeFileSync(join(workspace, name), content);
     rmSync(ext, { recursive: true, force: true });
     cpSync(template, ext, { recursive: true });
     if (opts.withoutNativeCrc) rmSync(join(installedExtensionDir(ext), 'dist', 'node_modules'), { recursive: true, force: true });
+    // In test mode the packaged extension is the one under development: moved out of the extensions folder, so only that copy loads.
+    let developmentDir: string | undefined;
+    if (opts.extensionTests) {
+      developmentDir = join(base, 'development', 'rstmdb-vscode');
+      mkdirSync(join(base, 'development'), { recursive: true });
+      renameSync(installedExtensionDir(ext), developmentDir);
+    }
     const port = await freePort();
     let output = '';
     const server = spawn(
       pieces.node24,
-      codeServerArgs(pieces, base, `127.0.0.1:${port}`),
+      [...codeServerArgs(pieces, base, `127.0.0.1:${port}`, { workspaceTrust: untrusted }), ...(opts.extensionTests ? ['--vscode-option', 'enable-smoke-test-driver'] : [])],
       { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     server.stdout!.on('data', (d) => (output += d));
@@ -198,7 +232,9 @@ export class VsCode {
         args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
       });
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-      await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(join(base, 'workspace'))}`);
+      const remote = (path: string) => `vscode-remote://127.0.0.1:${port}${path}`;
+      const payload = opts.extensionTests ? [['extensionDevelopmentPath', remote(developmentDir!)], ['extensionTestsPath', remote(opts.extensionTests)]] : undefined;
+      await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(join(base, 'workspace'))}${payload ? `&payload=${encodeURIComponent(JSON.stringify(payload))}` : ''}`);
       await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
       return new VsCode(page, browser, server, udd, [base], opts.name, () => output, workspace);
     } catch (err) {
@@ -252,9 +288,14 @@ export class VsCode {
     const input = this.page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible' });
     await input.fill(`>${title}`);
-    const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    const rows = this.page.locator('.quick-input-list .monaco-list-row');
+    const row = rows.filter({ hasText: title }).first();
     await row.waitFor({ state: 'visible', timeout: 15_000 });
-    await this.page.keyboard.press('Enter');
+    // Clicked, not Enter: Enter runs the first row, which can be another command that also matches
+    // (recently used ones come first: ">rstmdb: Connect" also finds "rstmdb: Add Connection…").
+    // The row labelled exactly so when there is one ("rstmdb: Open Instance", not "… as JSON").
+    const exactly = rows.filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^\\s*${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) }) }).first();
+    await ((await exactly.count()) > 0 ? exactly : row).click();
   }
 
   /**
@@ -420,6 +461,13 @@ export class VsCode {
 
   readSettings(): string {
     return readFileSync(join(this.userDataDir, 'User', 'settings.json'), 'utf8');
+  }
+
+  /** Writes the workspace's .vscode/settings.json, as a pulled or cloned repository would. */
+  writeWorkspaceSettings(settings: Record<string, unknown>): void {
+    const dir = join(this.dirs[0], 'workspace', '.vscode');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'settings.json'), JSON.stringify(settings, null, 2));
   }
 
   async close(): Promise<void> {

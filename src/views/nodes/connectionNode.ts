@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { describeEndpoint } from '../../model/connectionConfig';
 import { describeError, type ServerConnection } from '../../model/serverConnection';
+import { escapeMarkdown } from '../markdown';
 import { MachineNode } from './machineNode';
 import { MessageNode } from './messageNode';
 import { ExplorerNode, type ExplorerContext } from './node';
@@ -41,15 +42,17 @@ export class ConnectionNode extends ExplorerNode {
     // A refused session is not retried: the row says why instead of just "failed".
     const status = c.status === 'ready' ? 'connected' : c.status === 'failed' && c.refusal ? `failed: ${c.refusal}` : c.status;
     item.description = `${status} · ${c.config.host}:${c.config.port}${c.config.readOnly ? ' · read-only' : ''}`;
-    const [icon, color] = STATUS_ICON[c.status];
+    // A token that went out in the clear is marked on the row itself, not only in the tooltip.
+    const [icon, color] = c.tokenSentInClear && (c.status === 'ready' || c.status === 'disconnected') ? ['unlock', 'list.warningForeground'] : STATUS_ICON[c.status];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     const on = c.status === 'ready' || c.status === 'reconnecting' || c.status === 'connecting';
     item.contextValue = `connection.${on ? 'connected' : 'disconnected'}${c.config.readOnly ? '.readonly' : ''}`;
-    const md = new vscode.MarkdownString(`**${c.name}** — ${describeEndpoint(c.config)}\n\n`);
-    md.appendMarkdown(`Status: ${status}\n\n`);
-    if (c.server) md.appendMarkdown(`Server: ${c.server.server_name} ${c.server.server_version} (${c.server.wire_mode})\n\n`);
+    const md = new vscode.MarkdownString(`**${escapeMarkdown(c.name)}** — ${escapeMarkdown(describeEndpoint(c.config))}\n\n`);
+    md.appendMarkdown(`Status: ${escapeMarkdown(status)}\n\n`);
+    if (c.server) md.appendMarkdown(`Server: ${escapeMarkdown(`${c.server.server_name} ${c.server.server_version} (${c.server.wire_mode})`)}\n\n`);
+    if (c.tokenSentInClear) md.appendMarkdown('⚠ The token is sent without TLS: anyone on the network path can read it\n\n');
     if (c.config.tls?.enabled && c.config.tls.rejectUnauthorized === false) md.appendMarkdown('⚠ TLS certificate verification is off\n\n');
-    if (c.lastError) md.appendMarkdown(`Last error: ${c.lastError}`);
+    if (c.lastError) md.appendMarkdown(`Last error: ${escapeMarkdown(c.lastError)}`);
     item.tooltip = md;
     item.accessibilityInformation = { label: `connection ${c.name}, ${item.description}` };
     return item;

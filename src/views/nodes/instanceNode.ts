@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { relativeTime } from '../../model/relativeTime';
 import type { InstanceSummary } from '../../rcp/types';
+import { escapeMarkdown } from '../markdown';
 import { ExplorerNode } from './node';
 import type { StateNode } from './stateNode';
 
@@ -30,19 +31,15 @@ export class InstanceNode extends ExplorerNode {
     item.accessibilityInformation = { label: `instance ${s.id} in ${s.state}${item.description ? `, updated ${item.description}` : ''}` };
     const fmt = (ms: number) => (ms ? `${new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} (${relativeTime(ms)})` : '—');
     const md = new vscode.MarkdownString(undefined, true);
-    md.appendMarkdown(`**${escape(s.id)}**\n\n`);
+    md.appendMarkdown(`**${escapeMarkdown(s.id)}**\n\n`);
     md.appendMarkdown(`| | |\n|---|---|\n`);
-    md.appendMarkdown(`| $(symbol-enum) State | \`${escape(s.state)}\` |\n`);
-    md.appendMarkdown(`| $(versions) Machine | \`${escape(s.machine)}\` v${s.version} |\n`);
-    md.appendMarkdown(`| $(history) Last WAL offset | ${s.last_wal_offset} |\n`);
+    md.appendMarkdown(`| $(symbol-enum) State | ${escapeMarkdown(s.state)} |\n`);
+    md.appendMarkdown(`| $(versions) Machine | ${escapeMarkdown(s.machine)} v${escapeMarkdown(s.version)} |\n`);
+    md.appendMarkdown(`| $(history) Last WAL offset | ${escapeMarkdown(s.last_wal_offset)} |\n`);
     md.appendMarkdown(`| $(add) Created | ${fmt(s.created_at)} |\n`);
     md.appendMarkdown(`| $(edit) Updated | ${fmt(s.updated_at)} |\n`);
     item.tooltip = md;
     item.command = { command: 'rstmdb.openInspector', title: 'Open Inspector', arguments: [this] };
     return item;
   }
-}
-
-function escape(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
 }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { escapeMarkdown } from '../markdown';
 import { describeError } from '../../model/serverConnection';
 import type { ChangeStream } from '../../model/changeStream';
 import type { StateListing } from '../../model/stateListing';
@@ -71,11 +72,11 @@ export class StateNode extends ExplorerNode {
     item.contextValue = this.parent.parent.parent.connection.config.readOnly ? 'state.readonly' : 'state';
     item.accessibilityInformation = { label: `state ${this.state}, ${item.description || 'count unknown'}` };
     const out = def?.transitions.filter((t) => t.from.includes(this.state)) ?? [];
-    const md = new vscode.MarkdownString(`**${this.state}**${initial ? ' (initial)' : ''}\n\n`);
+    const md = new vscode.MarkdownString(`**${escapeMarkdown(this.state)}**${initial ? ' (initial)' : ''}\n\n`);
     md.appendMarkdown(`${count || '?'} instance(s)${this.allVersions ? ' across all versions' : ''}\n\n`);
     if (out.length) {
       md.appendMarkdown('Transitions:\n\n');
-      for (const t of out) md.appendMarkdown(`- \`${t.event}\` → \`${t.to}\`${t.guard ? ` when \`${t.guard}\`` : ''}\n`);
+      for (const t of out) md.appendMarkdown(`- *${escapeMarkdown(t.event)}* → **${escapeMarkdown(t.to)}**${t.guard ? ` when ${escapeMarkdown(t.guard)}` : ''}\n`);
     }
     item.tooltip = md;
     return item;

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { escapeMarkdown } from '../markdown';
 import { describeError } from '../../model/serverConnection';
 import type { GetMachineResult } from '../../rcp/types';
 import type { MachineNode } from './machineNode';
@@ -31,8 +32,8 @@ export class VersionNode extends ExplorerNode {
     item.contextValue = this.parent.parent.connection.config.readOnly ? 'version.readonly' : 'version';
     item.accessibilityInformation = { label: `version ${this.version}${item.description ? `, ${item.description}` : ''}` };
     if (this.definition) {
-      const md = new vscode.MarkdownString(`**${this.parent.name}** v${this.version}\n\n`);
-      md.appendMarkdown(`${this.definition.states.length} states, ${this.definition.transitions.length} transitions, initial \`${this.definition.initial}\``);
+      const md = new vscode.MarkdownString(`**${escapeMarkdown(this.parent.name)}** v${escapeMarkdown(this.version)}\n\n`);
+      md.appendMarkdown(`${this.definition.states.length} states, ${this.definition.transitions.length} transitions, initial *${escapeMarkdown(this.definition.initial)}*`);
       item.tooltip = md;
     }
     return item;
