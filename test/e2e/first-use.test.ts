@@ -153,6 +153,7 @@ describe('first use: the details a new user trips over, in a real VS Code', () =
       await vs.expand(/^review$/);
       const { instances } = await client.listInstances({ machine: 'task', state: 'review', limit: 100 });
       assert.ok(instances.length >= 3, 'the demo has instances in review');
+      await vs.waitForRowLabel(/^instance \S+ in review/);
       const rows = await vs.treeRows();
       const at = rows.findIndex((r) => r.startsWith('state review'));
       const first = rows[at + 1].match(/^instance (\S+) in review/)![1];
@@ -290,7 +291,10 @@ describe('first use: the details a new user trips over, in a real VS Code', () =
       await vs.expand(/^v1$/);
       const state = await vs.waitForRow(/^blocked$/);
       await state.click({ button: 'right' });
-      await vs.page.locator('.context-view .action-label', { hasText: 'Sort Instances: By ID' }).first().click();
+      // Context menu items act on Enter once hovered (a synthetic click can land before the menu listens).
+      await vs.page.locator('.context-view .action-label', { hasText: 'Sort Instances: By ID' }).first().hover();
+      await vs.page.keyboard.press('Enter');
+      await vs.page.locator('.context-view .action-label').first().waitFor({ state: 'hidden', timeout: 5000 });
       await vs.expand(/^blocked$/);
       const { instances } = await client.listInstances({ machine: 'task', state: 'blocked', limit: 1000 });
       const want = instances.map((i) => i.id).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
@@ -314,7 +318,8 @@ describe('first use: the details a new user trips over, in a real VS Code', () =
       const prod = await vs.waitForRow(/^Prod$/);
       const icon = prod.locator('.custom-view-tree-node-item-icon').first();
       assert.match((await icon.getAttribute('class')) ?? '', /codicon-lock/);
-      assert.match((await icon.getAttribute('style')) ?? '', /charts-red/);
+      // charts.red of the theme (Dark Modern: #f14c4c), as VS Code resolves it.
+      assert.match((await icon.getAttribute('style')) ?? '', /charts-red|rgb\(241, 76, 76\)/);
       assert.match(await vs.rowText(/^Prod$/), /read-only/);
       await hoverText(await vs.waitForRow(/^order$/), 'E-commerce order lifecycle');
       await vs.screenshot('machine-tooltip');
