@@ -3,9 +3,11 @@ import { registerConnectionCommands } from './commands/connectionCommands';
 import { registerInspectorCommands } from './commands/inspectorCommands';
 import { registerInstanceCommands } from './commands/instanceCommands';
 import { InstancePicker } from './commands/instancePicker';
+import { registerTreeCommands } from './commands/treeCommands';
 import { InspectorManager } from './inspector/inspectorManager';
 import { ConnectionManager } from './model/connectionManager';
 import { ConnectionStore } from './model/connectionStore';
+import { SortMemory } from './model/instanceSort';
 import { Log } from './model/log';
 import { ExplorerProvider } from './views/explorer';
 import { INSTANCE_SCHEME, InstanceDocumentProvider } from './views/instanceDocument';
@@ -37,7 +39,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
   const log = new Log();
   const store = new ConnectionStore(context.secrets);
   const manager = new ConnectionManager(store, log, tokenResolver(store));
-  const explorer = new ExplorerProvider(manager);
+  const explorer = new ExplorerProvider(manager, new SortMemory(context.workspaceState));
   const instanceDocuments = new InstanceDocumentProvider(manager);
   const inspectors = new InspectorManager(manager, context.extensionUri, log);
   // Registered at once, so a window reload finds the serializer for the panels it restores.
@@ -52,6 +54,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
   };
   visibilityChanged(view.visible);
   const onVisibility = view.onDidChangeVisibility((e) => visibilityChanged(e.visible));
+  context.subscriptions.push(...explorer.trackExpansion(view));
   context.subscriptions.push(
     onVisibility,
     log,
@@ -72,6 +75,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
     registerDefinitionCodeLens(lenses),
     vscode.workspace.registerTextDocumentContentProvider(DEFINITION_SCHEME, new DefinitionDocumentProvider(manager)),
     ...registerDefinitionCommands({ manager, explorer, lenses, extensionUri: context.extensionUri, log }),
+    ...registerTreeCommands(manager, inspectors, explorer, view),
   );
   const activatedInMs = Date.now() - started;
   // Which CRC32C runs says whether the native module loaded on this platform (the fallback is slower, not wrong).

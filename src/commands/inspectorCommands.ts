@@ -7,16 +7,20 @@ import { InstanceNode } from '../views/nodes/instanceNode';
 import { MachineNode } from '../views/nodes/machineNode';
 import { VersionNode } from '../views/nodes/versionNode';
 import type { InstancePicker } from './instancePicker';
+import { ROW_CLICK, RowClicks } from '../views/rowClick';
 import { pickConnection } from './prompts';
 
 export function registerInspectorCommands(manager: ConnectionManager, inspectors: InspectorManager, picker: InstancePicker): vscode.Disposable[] {
+  const clicks = new RowClicks();
   return [
-    vscode.commands.registerCommand('rstmdb.openInspector', async (arg?: unknown) => {
+    vscode.commands.registerCommand('rstmdb.openInspector', async (arg?: unknown, how?: unknown) => {
       if (arg instanceof InstanceNode) {
         const conn = manager.get(arg.connectionName);
+        // A single click on the row keeps focus in the tree; a double-click, Enter, a menu or the palette move it.
+        const preserveFocus = how === ROW_CLICK && !clicks.click(`${arg.connectionName}\u0000${arg.id}`);
         if (conn) {
           picker.seen(conn, arg.id, arg.summary);
-          inspectors.open(conn, arg.id, arg.summary);
+          inspectors.open(conn, arg.id, arg.summary, preserveFocus);
         }
         return;
       }

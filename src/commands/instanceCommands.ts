@@ -12,6 +12,7 @@ import { StateNode } from '../views/nodes/stateNode';
 import { VersionNode } from '../views/nodes/versionNode';
 import { INSTANCE_SCHEME, instanceUri, type InstanceDocumentProvider } from '../views/instanceDocument';
 import type { ChooseOptions, InstancePicker } from './instancePicker';
+import { versionList } from '../model/words';
 import { ask, pickConnection, refuseIfReadOnly, validateJsonObject } from './prompts';
 
 function connectionOf(node: ExplorerNode | undefined): ServerConnection | undefined {
@@ -135,7 +136,8 @@ async function applyEvent(manager: ConnectionManager, picker: InstancePicker, ar
     unsentPayloads.delete(key);
     const inspect = 'Open Inspector';
     const ignored = Object.keys(payload).length ? payloadIgnoredNote(inst.ctx) : undefined;
-    const done = `${id}: ${r.from_state} → ${r.to_state} on '${event}' (WAL offset ${r.wal_offset}).`;
+    // The WAL offset is in the log (every write is logged at Info), not in the sentence the user reads.
+    const done = `${id}: ${r.from_state} → ${r.to_state} on '${event}'.`;
     void (ignored ? vscode.window.showWarningMessage(`${done} ${ignored}`, inspect) : vscode.window.showInformationMessage(done, inspect)).then(
       (pick) => pick === inspect && vscode.commands.executeCommand('rstmdb.openInspector', { connection: conn.name, instanceId: id }),
     );
@@ -159,9 +161,8 @@ export function registerInstanceCommands(
     const uri = instanceUri(conn.name, id);
     // Already open: show it as the server has it now.
     if (vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString())) instanceDocuments.refresh(uri);
+    // Plain JSON (from the .json path): what the document says about a deleted instance are fields, never comments.
     const doc = await vscode.workspace.openTextDocument(uri);
-    // JSON with comments: the document may open with a comment saying the instance was deleted.
-    await vscode.languages.setTextDocumentLanguage(doc, 'jsonc');
     await vscode.window.showTextDocument(doc, { preview: true });
     if (conn.changes.isDeleted(id)) void vscode.window.showWarningMessage(`${deletedSentence(conn, id)}: this is what it still returns.`);
   };
@@ -240,7 +241,7 @@ export function registerInstanceCommands(
             void vscode.window.showInformationMessage(`There are no machines on '${conn.name}' yet.`);
             return;
           }
-          const m = await vscode.window.showQuickPick(machines.map((x) => ({ label: x.machine, description: `versions ${x.versions.join(', ')}` })), { title: 'Create Instance: machine' });
+          const m = await vscode.window.showQuickPick(machines.map((x) => ({ label: x.machine, description: versionList(x.versions) })), { title: 'Create Instance: machine' });
           if (!m) return;
           machine = m.label;
         }

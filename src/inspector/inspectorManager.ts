@@ -161,18 +161,21 @@ export class InspectorManager implements vscode.Disposable {
     return [...this.panels.values()];
   }
 
-  /** Opens (or focuses) the inspector of one instance. */
-  open(conn: ServerConnection, instanceId: string, summary?: InstanceSummary): InspectorPanel {
+  /**
+   * Opens (or shows) the inspector of one instance. With preserveFocus the
+   * keyboard stays where it was (a click in the tree, as VS Code's Explorer).
+   */
+  open(conn: ServerConnection, instanceId: string, summary?: InstanceSummary, preserveFocus = false): InspectorPanel {
     const existing = this.panels.get(panelKey(conn.name, instanceId));
     if (existing) {
-      existing.reveal();
+      existing.reveal(preserveFocus);
       existing.changed();
       return existing;
     }
     const panel = vscode.window.createWebviewPanel(
       INSPECTOR_VIEW_TYPE,
       instanceId,
-      { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
+      { viewColumn: vscode.ViewColumn.Active, preserveFocus },
       { ...webviewOptions(this.extensionUri), enableFindWidget: true },
     );
     return this.adopt(panel, conn, instanceId, summary);

@@ -73,8 +73,8 @@ export class InspectorPanel extends PanelHost {
     if (this.ready && this.panel.visible) void this.reload();
   }
 
-  reveal(): void {
-    this.panel.reveal(undefined, false);
+  reveal(preserveFocus = false): void {
+    this.panel.reveal(undefined, preserveFocus);
   }
 
   /** Progress of the first WAL read, shown while history is loading. */

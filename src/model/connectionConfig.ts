@@ -16,6 +16,16 @@ export interface ConnectionConfig {
   };
   wireMode?: 'binary_json' | 'jsonl';
   readOnly?: boolean;
+  /** Shown on the connection's icon and its status bar item (say, red for production). */
+  color?: ConnectionColor;
+}
+
+export const CONNECTION_COLORS = ['red', 'orange', 'yellow', 'green', 'blue', 'purple'] as const;
+export type ConnectionColor = (typeof CONNECTION_COLORS)[number];
+
+/** The theme colour id of a connection colour (the chart colours follow the theme). */
+export function themeColorId(color: ConnectionColor | undefined): string | undefined {
+  return color && (CONNECTION_COLORS as readonly string[]).includes(color) ? `charts.${color}` : undefined;
 }
 
 export function validateName(name: string, taken: string[]): string | undefined {

@@ -40,6 +40,12 @@ export class StateListing {
   epoch = 0;
   /** Pages in flight while rows left: a page must not list them again (set by the stream). */
   readonly leftWhileLoading = new Set<string>();
+  /**
+   * Rows that arrived live before the last reset, in the order they were shown
+   * (newest first). After a refresh the server lists them in its own order, but
+   * they keep their place on top, so a refresh never makes rows jump.
+   */
+  private placed: string[] = [];
 
   constructor(
     readonly machine: string,
@@ -59,10 +65,22 @@ export class StateListing {
     return this.arrivals.get(id) ?? this.paged.get(id);
   }
 
-  /** Rows in display order: newest arrival first, then the pages. */
+  /** Rows in display order: newest arrival first, then earlier arrivals the pages listed again, then the pages. */
   rows(): InstanceSummary[] {
     const out = [...this.arrivals.values()].reverse();
-    for (const s of this.paged.values()) out.push(s);
+    if (!this.placed.length) {
+      for (const s of this.paged.values()) out.push(s);
+      return out;
+    }
+    const first = new Set<string>();
+    for (const id of this.placed) {
+      const s = this.paged.get(id);
+      if (s) {
+        out.push(s);
+        first.add(id);
+      }
+    }
+    for (const s of this.paged.values()) if (!first.has(s.id)) out.push(s);
     return out;
   }
 
@@ -102,6 +120,12 @@ export class StateListing {
   }
 
   reset(): void {
+    // What was on top stays on top once the pages list it again (arrivals, then those placed before).
+    const onTop = [...this.arrivals.keys()].reverse();
+    const kept = new Set(onTop);
+    // Those placed before stay placed if still listed, or if nothing was read since the last reset (a reset twice in a row).
+    for (const id of this.placed) if ((!this.loaded || this.paged.has(id)) && !kept.has(id)) onTop.push(id);
+    this.placed = onTop.slice(0, LIVE_ARRIVALS_CAP);
     this.epoch++;
     this.arrivals.clear();
     this.paged.clear();

@@ -5,9 +5,11 @@ import type { ServerConnection } from '../model/serverConnection';
 import type { GetInstanceResult } from '../rcp/types';
 import { ConnectionNode } from './nodes/connectionNode';
 import { MessageNode } from './nodes/messageNode';
+import { MachineNode } from './nodes/machineNode';
 import type { InstanceNode } from './nodes/instanceNode';
 import type { ExplorerContext, ExplorerNode } from './nodes/node';
 import type { StateNode } from './nodes/stateNode';
+import type { InstanceSort, SortMemory } from '../model/instanceSort';
 
 /** Redraws happen at most this often, however fast events arrive. */
 const REFRESH_INTERVAL_MS = 100;
@@ -30,17 +32,58 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
   eventsSeen = 0;
   readonly ctx: ExplorerContext;
 
-  constructor(private readonly manager: ConnectionManager) {
+  constructor(
+    private readonly manager: ConnectionManager,
+    private readonly sorts?: SortMemory,
+  ) {
     this.redraw = new Coalescer<ExplorerNode>(REFRESH_INTERVAL_MS, (batch) => this.fire([...batch]));
     this.ctx = {
       pageSize: () => Math.max(1, Math.min(5000, vscode.workspace.getConfiguration('rstmdb').get<number>('instancesPageSize') ?? 100)),
       changed: (node) => this.redraw.add(node),
+      sortOf: (stateKey) => this.sorts?.get(stateKey) ?? 'listed',
+      collapsible: (id) => (this.expanded.has(id) ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed),
     };
     this.disposables.push(
       manager.onDidChangeConnections(() => this.syncRoots()),
       manager.onDidChangeStatus((c) => this.onStatus(c)),
     );
     this.syncRoots();
+  }
+
+  /** Order a state's rows, remembered per workspace; the rows are redrawn at once. */
+  async setSort(state: StateNode, sort: InstanceSort): Promise<void> {
+    await this.sorts?.set(state.key, sort);
+    this.fire([state]);
+  }
+
+  /**
+   * The machine row carries the all-versions total, redrawn when it changed,
+   * but only while the row is collapsed: redrawing a row makes VS Code drop the
+   * rows under it until it reads them again, and a version expanded in that
+   * moment fails ("No tree item with id … found"). An open machine shows its
+   * states' counts anyway; its total is brought up to date when it is closed.
+   */
+  private machineTotalChanged(m: MachineNode): void {
+    if (m.total !== m.shownTotal && !this.expanded.has(m.key)) this.redraw.add(m);
+  }
+
+  /** Ids of the machine, version and state rows the user left open. */
+  private readonly expanded = new Set<string>();
+
+  /** Follows the user's expanding and collapsing, so rows made anew open as they were. */
+  trackExpansion(view: vscode.TreeView<ExplorerNode>): vscode.Disposable[] {
+    const idOf = (node: ExplorerNode) => (node instanceof ConnectionNode ? undefined : (node as { key?: unknown }).key);
+    return [
+      view.onDidExpandElement((e) => {
+        const id = idOf(e.element);
+        if (typeof id === 'string') this.expanded.add(id);
+      }),
+      view.onDidCollapseElement((e) => {
+        const id = idOf(e.element);
+        if (typeof id === 'string') this.expanded.delete(id);
+        if (e.element instanceof MachineNode) this.machineTotalChanged(e.element);
+      }),
+    ];
   }
 
   private fire(nodes: ExplorerNode[] | undefined): void {
@@ -65,7 +108,17 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
         conn.onDidReceiveEvent(() => this.eventsSeen++),
         conn.onDidResync(() => this.resync(node)),
         conn.changes.onTouch((machine, state) => this.touched(node, machine, state)),
-        conn.changes.onChange((c) => c.kind === 'machine' && node.machinePut(c.machine, c.version) && this.redraw.add(node)),
+        conn.changes.onChange((c) => {
+          if (c.kind === 'machine') {
+            if (node.machinePut(c.machine, c.version)) this.redraw.add(node);
+            return;
+          }
+          // The count read with the machine list follows creates and deletes (the states' counts do so themselves).
+          const m = c.machine === undefined ? undefined : node.machine(c.machine);
+          if (!m || m.listedTotal === undefined || (c.kind !== 'created' && c.kind !== 'deleted')) return;
+          m.listedTotal += c.kind === 'created' ? 1 : -1;
+          this.machineTotalChanged(m);
+        }),
       ]);
     }
     this.fire(undefined);
@@ -90,6 +143,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
   private touched(root: ConnectionNode, machine: string, state: string): void {
     const m = root.machine(machine);
     if (!m) return;
+    this.machineTotalChanged(m);
     for (const v of m.versionNodes.values()) {
       const node = v.states.get(state);
       if (node) this.redraw.add(node);
@@ -123,6 +177,18 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
   private async rootNodes(): Promise<ExplorerNode[]> {
     const ignored = await this.manager.store.ignoresWorkspaceConnections();
     return ignored ? [untrustedNote(), ...this.roots.values()] : [...this.roots.values()];
+  }
+
+  /** A machine's tooltip carries its definition's description: read when the user hovers, not for every row. */
+  async resolveTreeItem(item: vscode.TreeItem, node: ExplorerNode): Promise<vscode.TreeItem> {
+    if (node instanceof MachineNode) {
+      try {
+        item.tooltip = await node.resolveTooltip();
+      } catch {
+        // The tooltip stays as it was.
+      }
+    }
+    return item;
   }
 
   getChildren(node?: ExplorerNode): vscode.ProviderResult<ExplorerNode[]> {

@@ -5,8 +5,21 @@ import { describeError } from '../model/serverConnection';
 
 export const INSTANCE_SCHEME = 'rstmdb-instance';
 
+/**
+ * Only `%` and `/` are escaped in a path segment: VS Code shows the path as it is
+ * (tab, breadcrumbs, Problems), so "Local demo" must not become "Local%20demo".
+ */
+function segment(text: string): string {
+  return text.replace(/[%/]/g, (c) => (c === '%' ? '%25' : '%2F'));
+}
+
 export function instanceUri(connection: string, id: string): vscode.Uri {
-  return vscode.Uri.from({ scheme: INSTANCE_SCHEME, path: `/${encodeURIComponent(connection)}/${encodeURIComponent(id)}.json` });
+  return vscode.Uri.from({ scheme: INSTANCE_SCHEME, path: `/${segment(connection)}/${segment(id)}.json` });
+}
+
+/** The document is JSON (no comments), so what it says about itself are fields. */
+function note(fields: Record<string, unknown>): string {
+  return JSON.stringify(fields, null, 2) + '\n';
 }
 
 /** The connection and instance of an instance document's URI (see instanceUri). */
@@ -54,21 +67,30 @@ export class InstanceDocumentProvider implements vscode.TextDocumentContentProvi
   }
 
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
-    const [, connName, file] = uri.path.split('/');
-    const name = decodeURIComponent(connName ?? '');
-    const id = decodeURIComponent((file ?? '').replace(/\.json$/, ''));
+    const ref = parseInstanceUri(uri);
+    const name = ref?.connection ?? '';
+    const id = ref?.instanceId ?? '';
     const conn = this.manager.get(name);
-    if (!conn) return `// The connection '${name}' is not configured.`;
+    if (!conn) return note({ instance_id: id, connection: name, error: `The connection '${name}' is not configured.` });
     try {
       const client = await conn.ensureClient();
       const inst = await client.getInstance({ instance_id: id });
-      const body = JSON.stringify({ instance_id: id, ...inst }, null, 2) + '\n';
       // The server deletes softly and keeps answering GET: only the WAL tells, and the document says so.
-      if (!conn.changes.isDeleted(id)) return body;
-      return `// Deleted: the WAL records that '${id}' was deleted. The server still returns it (deletes are soft); it is no longer listed.\n${body}`;
+      if (!conn.changes.isDeleted(id)) return note({ instance_id: id, ...inst });
+      return note({
+        instance_id: id,
+        deleted: true,
+        note: `The WAL records that '${id}' was deleted. The server still returns it (deletes are soft); it is no longer listed.`,
+        ...inst,
+      });
     } catch (err) {
-      const deleted = conn.changes.isDeleted(id) ? ' (the WAL records that it was deleted)' : '';
-      return `// Could not read '${id}' from '${name}': ${describeError(err)}${deleted}\n`;
+      const deleted = conn.changes.isDeleted(id);
+      return note({
+        instance_id: id,
+        connection: name,
+        ...(deleted ? { deleted: true } : {}),
+        error: `Could not read '${id}' from '${name}': ${describeError(err)}${deleted ? ' (the WAL records that it was deleted)' : ''}`,
+      });
     }
   }
 }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { themeColorId } from '../model/connectionConfig';
 import type { ActiveHandover, ConnectionManager } from '../model/connectionManager';
 
 const ICON: Record<string, string> = {
@@ -42,10 +43,16 @@ export class ConnectionStatusBar implements vscode.Disposable {
     } else {
       // A refused session is not retried: say why, where the state would be.
       const label = c.status === 'ready' ? 'connected' : c.status === 'failed' && c.refusal ? `failed: ${c.refusal}` : c.status;
-      this.item.text = `${ICON[c.status]} rstmdb: ${c.name}${c.status === 'ready' ? '' : ` (${label})`}`;
+      const ro = c.config.readOnly;
+      const icon = ro && c.status === 'ready' ? '$(lock)' : ICON[c.status];
+      const notes = [c.status === 'ready' ? '' : label, ro ? 'read-only' : ''].filter(Boolean).join(', ');
+      this.item.text = `${icon} rstmdb: ${c.name}${notes ? ` (${notes})` : ''}`;
       const h = this.manager.handover;
       const why = h && h.to === c.name ? `\nActive since '${h.from}' ${handoverReason(h.reason)}` : '';
-      this.item.tooltip = `rstmdb: ${c.name} — ${c.config.host}:${c.config.port} — ${label}${c.lastError ? `\n${c.lastError}` : ''}${why}\nClick to switch connection`;
+      this.item.tooltip = `rstmdb: ${c.name} — ${c.config.host}:${c.config.port} — ${label}${ro ? ' — read-only' : ''}${c.lastError ? `\n${c.lastError}` : ''}${why}\nClick to switch connection`;
+      // The connection's own colour (say, red for production), as on its icon in the tree.
+      const color = themeColorId(c.config.color);
+      this.item.color = color ? new vscode.ThemeColor(color) : undefined;
       this.item.backgroundColor =
         c.status === 'failed'
           ? new vscode.ThemeColor('statusBarItem.errorBackground')

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { describeEndpoint } from '../../model/connectionConfig';
 import { describeError, type ServerConnection } from '../../model/serverConnection';
 import { escapeMarkdown } from '../markdown';
+import { restingLook } from './connectionLook';
 import { MachineNode } from './machineNode';
 import { MessageNode } from './messageNode';
 import { ExplorerNode, type ExplorerContext } from './node';
@@ -55,6 +56,7 @@ export class ConnectionNode extends ExplorerNode {
     if (c.lastError) md.appendMarkdown(`Last error: ${escapeMarkdown(c.lastError)}`);
     item.tooltip = md;
     item.accessibilityInformation = { label: `connection ${c.name}, ${item.description}` };
+    restingLook(c, item);
     return item;
   }
 
@@ -84,6 +86,16 @@ export class ConnectionNode extends ExplorerNode {
           else this.machines.set(m.machine, new MachineNode(this, m.machine, m.versions, this.ctx));
         }
         for (const name of [...this.machines.keys()]) if (!seen.has(name)) this.machines.delete(name);
+        // Each machine row shows its all-versions total from the start (one pipelined count per machine).
+        await Promise.all(
+          [...this.machines.values()].map((m) =>
+            client.listInstances({ machine: m.name, limit: 1 }).then(
+              (r) => (m.listedTotal = r.total),
+              () => (m.listedTotal = undefined),
+            ),
+          ),
+        );
+        if (epoch !== this.epoch) return this.getChildren();
         this.loaded = true;
         this.error = undefined;
       } catch (err) {

@@ -1,7 +1,9 @@
 import * as vscode from 'vscode';
 import { relativeTime } from '../../model/relativeTime';
+import { middleEllipsis } from '../../model/words';
 import type { InstanceSummary } from '../../rcp/types';
 import { escapeMarkdown } from '../markdown';
+import { ROW_CLICK } from '../rowClick';
 import { ExplorerNode } from './node';
 import type { StateNode } from './stateNode';
 
@@ -23,11 +25,13 @@ export class InstanceNode extends ExplorerNode {
 
   treeItem(): vscode.TreeItem {
     const s = this.summary;
-    const item = new vscode.TreeItem(s.id, vscode.TreeItemCollapsibleState.None);
+    // A long id is shortened in the middle so "updated … ago" stays in view; the tooltip and Copy ID keep it whole.
+    const item = new vscode.TreeItem(middleEllipsis(s.id), vscode.TreeItemCollapsibleState.None);
     item.id = `instance:${this.connectionName}:${s.id}`;
     item.description = s.updated_at ? relativeTime(s.updated_at) : '';
     item.iconPath = new vscode.ThemeIcon('symbol-object');
-    item.contextValue = this.parent.parent.parent.parent.connection.config.readOnly ? 'instance.readonly' : 'instance';
+    // Final-state instances take no event: tagged so the Apply Event action is not offered.
+    item.contextValue = this.parent.parent.parent.parent.connection.config.readOnly ? 'instance.readonly' : this.parent.isFinal ? 'instance.final' : 'instance';
     item.accessibilityInformation = { label: `instance ${s.id} in ${s.state}${item.description ? `, updated ${item.description}` : ''}` };
     const fmt = (ms: number) => (ms ? `${new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} (${relativeTime(ms)})` : '—');
     const md = new vscode.MarkdownString(undefined, true);
@@ -39,7 +43,8 @@ export class InstanceNode extends ExplorerNode {
     md.appendMarkdown(`| $(add) Created | ${fmt(s.created_at)} |\n`);
     md.appendMarkdown(`| $(edit) Updated | ${fmt(s.updated_at)} |\n`);
     item.tooltip = md;
-    item.command = { command: 'rstmdb.openInspector', title: 'Open Inspector', arguments: [this] };
+    // A click shows the inspector and leaves the keyboard in the tree (Enter or a double-click moves it there).
+    item.command = { command: 'rstmdb.openInspector', title: 'Open Inspector', arguments: [this, ROW_CLICK] };
     return item;
   }
 }

@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { escapeMarkdown } from '../markdown';
 import { describeError } from '../../model/serverConnection';
+import { sortRows } from '../../model/instanceSort';
+import { acrossVersions, plural } from '../../model/words';
 import type { ChangeStream } from '../../model/changeStream';
 import type { StateListing } from '../../model/stateListing';
 import { InstanceNode } from './instanceNode';
@@ -58,22 +60,59 @@ export class StateNode extends ExplorerNode {
     return this.parent.parent.versions.length > 1;
   }
 
+  /** The version's definition says this is where instances start. */
+  get isInitial(): boolean {
+    return this.parent.definition?.initial === this.state;
+  }
+
+  /** No transition leaves this state: an instance here takes no more events. */
+  get isFinal(): boolean {
+    const def = this.parent.definition;
+    return def ? !def.transitions.some((t) => t.from.includes(this.state)) : false;
+  }
+
+  /**
+   * How many of this version's instances are here, when the model knows: every
+   * page of the state has been read (LIST cannot filter by version, so until
+   * then only the machine-wide count is known). Live arrivals and departures
+   * keep the rows, and so this number, up to date.
+   */
+  get versionCount(): number | undefined {
+    const listing = this.listing;
+    return listing.loaded && !listing.hasMore && !listing.error ? listing.size : undefined;
+  }
+
+  /** "45" for a single-version machine; "22 here · 45 across v1, v2" (or "45 across v1, v2") otherwise. */
+  private countText(): string {
+    if (this.count === undefined) return '';
+    if (!this.allVersions) return `${this.count}`;
+    const across = `${this.count} across ${acrossVersions(this.parent.parent.versions)}`;
+    const here = this.versionCount;
+    return here === undefined ? across : `${here} here · ${across}`;
+  }
+
   treeItem(): vscode.TreeItem {
     const def = this.parent.definition;
-    const item = new vscode.TreeItem(this.state, vscode.TreeItemCollapsibleState.Collapsed);
+    const item = new vscode.TreeItem(this.state, this.ctx.collapsible(this.key));
     item.id = this.key;
-    const initial = def?.initial === this.state;
-    const terminal = def ? !def.transitions.some((t) => t.from.includes(this.state)) : false;
-    const count = this.count === undefined ? '' : `${this.count}`;
-    item.description = [count, initial ? 'initial' : '', terminal ? 'final' : '', this.allVersions && count ? 'all versions' : '']
-      .filter(Boolean)
-      .join(' · ');
+    const initial = this.isInitial;
+    const terminal = this.isFinal;
+    const count = this.countText();
+    item.description = [count, initial ? 'initial' : '', terminal ? 'final' : ''].filter(Boolean).join(' · ');
     item.iconPath = new vscode.ThemeIcon(initial ? 'debug-start' : terminal ? 'pass-filled' : 'circle-large-outline');
-    item.contextValue = this.parent.parent.parent.connection.config.readOnly ? 'state.readonly' : 'state';
+    // Tagged so that menus offer only what makes sense here (Create Instance on the initial state only).
+    item.contextValue = `state${initial ? '.initial' : ''}${terminal ? '.final' : ''}${this.parent.parent.parent.connection.config.readOnly ? '.readonly' : ''}`;
     item.accessibilityInformation = { label: `state ${this.state}, ${item.description || 'count unknown'}` };
     const out = def?.transitions.filter((t) => t.from.includes(this.state)) ?? [];
-    const md = new vscode.MarkdownString(`**${escapeMarkdown(this.state)}**${initial ? ' (initial)' : ''}\n\n`);
-    md.appendMarkdown(`${count || '?'} instance(s)${this.allVersions ? ' across all versions' : ''}\n\n`);
+    const md = new vscode.MarkdownString(`**${escapeMarkdown(this.state)}**${initial ? ' (initial)' : ''}${terminal ? ' (final)' : ''}\n\n`);
+    if (this.count === undefined) md.appendMarkdown('Count not read yet\n\n');
+    else if (!this.allVersions) md.appendMarkdown(`${plural(this.count, 'instance')}\n\n`);
+    else {
+      const here = this.versionCount;
+      md.appendMarkdown(
+        `${here === undefined ? '' : `${plural(here, 'instance')} of v${this.parent.version} listed here; `}${plural(this.count, 'instance')} in this state across ${acrossVersions(this.parent.parent.versions)} (the server counts by machine and state, not by version)\n\n`,
+      );
+    }
     if (out.length) {
       md.appendMarkdown('Transitions:\n\n');
       for (const t of out) md.appendMarkdown(`- *${escapeMarkdown(t.event)}* → **${escapeMarkdown(t.to)}**${t.guard ? ` when ${escapeMarkdown(t.guard)}` : ''}\n`);
@@ -94,7 +133,8 @@ export class StateNode extends ExplorerNode {
         listing.error = describeError(err);
       }
     }
-    const rows = listing.rows();
+    const sort = this.ctx.sortOf(this.key);
+    const rows = sortRows(listing.rows(), sort);
     if (listing.error && !rows.length) {
       return [new MessageNode(this, `Could not load instances: ${listing.error}`, 'error', { command: 'rstmdb.refresh', title: 'Retry', arguments: [this] })];
     }

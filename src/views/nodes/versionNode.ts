@@ -25,7 +25,7 @@ export class VersionNode extends ExplorerNode {
   }
 
   treeItem(): vscode.TreeItem {
-    const item = new vscode.TreeItem(`v${this.version}`, vscode.TreeItemCollapsibleState.Collapsed);
+    const item = new vscode.TreeItem(`v${this.version}`, this.ctx.collapsible(this.key));
     item.id = this.key;
     item.description = this.definition ? `${this.definition.states.length} states` : undefined;
     item.iconPath = new vscode.ThemeIcon('versions');
