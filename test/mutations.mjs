@@ -141,10 +141,10 @@ const BREAKS = [
     expect: /no WAL reads while the view is hidden/,
   },
   {
-    name: 'Copy Instance ID copies the machine name',
+    name: 'Copy Instance ID copies the connection name',
     file: 'src/commands/instanceCommands.ts',
-    find: 'await vscode.env.clipboard.writeText(node.id);',
-    replace: 'await vscode.env.clipboard.writeText(node.summary.machine);',
+    find: 'await vscode.env.clipboard.writeText(target.id);',
+    replace: 'await vscode.env.clipboard.writeText(target.conn.name);',
     tests: ['e2e/explorer-details.test.js'],
     expect: /Copy Instance ID/,
   },
