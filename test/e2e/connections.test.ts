@@ -35,6 +35,19 @@ describe('adding connections in a real VS Code', () => {
     await connect.click();
   }
 
+  /** A connection a test needs, added through the wizard unless an earlier test did: each test also runs alone. */
+  async function have(name: string, token: string): Promise<void> {
+    if (vs.readSettings().includes(`"name": "${name}"`)) return;
+    await vs.runCommand('rstmdb: Add Connection…');
+    await addConnection(name, token);
+    await vs.waitForRowLabel(new RegExp(`^connection ${name.replace(/[()]/g, '\\$&')}, (connected|failed)`), 20_000);
+  }
+  /** Both connections, in the order the story adds them (pickers then list both; the last added is active). */
+  async function haveBoth(): Promise<void> {
+    await have('Staging (wrong token)', WRONG);
+    await have('Staging', TOKEN);
+  }
+
   test('with nothing configured, the view welcomes the user with an Add Connection button', async () => {
     const button = vs.page.locator('.part.sidebar .monaco-button', { hasText: 'Add Connection' }).first();
     await button.waitFor({ state: 'visible', timeout: 20_000 });
@@ -87,6 +100,7 @@ describe('adding connections in a real VS Code', () => {
 
   test('Disconnect on an open connection row stays disconnected until the user connects again', async () => {
     await vs.failureScreenshot('disconnect', async () => {
+      await haveBoth();
       await vs.page.keyboard.press('Escape');
       // Connection commands from the palette ask which connection.
       await vs.runCommand('rstmdb: Disconnect');
@@ -107,6 +121,7 @@ describe('adding connections in a real VS Code', () => {
 
   test('the status bar shows the active connection; a click switches it and palette commands follow', async () => {
     await vs.failureScreenshot('switch', async () => {
+      await haveBoth();
       await vs.page.keyboard.press('Escape');
       assert.match(await vs.statusBarText(), /rstmdb: Staging$/);
       await vs.page.locator('.statusbar-item', { hasText: 'rstmdb' }).first().click();
@@ -123,6 +138,7 @@ describe('adding connections in a real VS Code', () => {
 
   test('rstmdb: Apply Event from the palette previews guards, and a refused payload is kept for the retry', async () => {
     await vs.failureScreenshot('apply-event', async () => {
+      await haveBoth();
       const client = await RcpClient.connect({ host: emu.host, port: emu.port, token: TOKEN });
       try {
         await client.createInstance({ machine: 'order', version: 1, instance_id: 'e2e-order', initial_ctx: { customer: 'ada' } });
@@ -161,6 +177,7 @@ describe('adding connections in a real VS Code', () => {
 
   test('Test Connection says which server answered, its version and the latency', { timeout: 60_000 }, async () => {
     await vs.failureScreenshot('test-connection', async () => {
+      await haveBoth();
       await vs.runCommand('Notifications: Clear All Notifications');
       await vs.runCommand('rstmdb: Test Connection');
       await vs.pick(/^Staging$/);
@@ -176,6 +193,7 @@ describe('adding connections in a real VS Code', () => {
 
   test('Edit Connection: a changed token is used at once, and "-" removes the stored token', { timeout: 120_000 }, async () => {
     await vs.failureScreenshot('edit-token', async () => {
+      await haveBoth();
       await vs.editConnectionToken('Staging', WRONG, true);
       await vs.waitForRowLabel(/^connection Staging, failed/, 15_000);
       await vs.editConnectionToken('Staging', TOKEN, true);
@@ -196,6 +214,7 @@ describe('adding connections in a real VS Code', () => {
 
   test('Remove Connection from the row\'s context menu asks first, then the row and its settings entry are gone', { timeout: 60_000 }, async () => {
     await vs.failureScreenshot('remove', async () => {
+      await haveBoth();
       await vs.contextMenuAction(/^Staging \(wrong token\)$/, 'Remove Connection');
       const dialog = vs.page.locator('.monaco-dialog-box');
       await dialog.waitFor({ state: 'visible' });

@@ -54,8 +54,13 @@ describe('writes: guard previews and read-only connections', { timeout: 600_000 
 
   /** Answers the instance id prompt titled exactly `title` (the next step's title starts the same). */
   async function answerId(id: string, title: string): Promise<void> {
-    await vs.page.locator('.quick-input-widget .quick-input-title').filter({ hasText: new RegExp(`^${title}$`) }).waitFor({ state: 'visible', timeout: 15_000 });
-    await vs.answer(id);
+    const widget = vs.page.locator('.quick-input-widget');
+    await widget.locator('.quick-input-title').filter({ hasText: new RegExp(`^${title}$`) }).waitFor({ state: 'visible', timeout: 15_000 });
+    await widget.locator('.quick-input-box input').fill(id);
+    // The instance picker looks the id up: Enter once its row is first, as a user sees it before pressing.
+    const first = widget.locator('.quick-input-list .monaco-list-row').first();
+    await first.locator('.label-name', { hasText: new RegExp(`^${id}$`) }).waitFor({ state: 'visible', timeout: 15_000 });
+    await vs.page.keyboard.press('Enter');
   }
 
   /** The text of each event row of the open Apply Event pick (codicons render as empty spans). */
