@@ -28,6 +28,17 @@ export interface ExtensionApi {
   view: vscode.TreeView<ExplorerNode>;
   picker: InstancePicker;
   activatedInMs: number;
+  testing: TestingSwitches;
+}
+
+/** What tests may read or switch, named for what it does (only handed out in test mode). */
+export interface TestingSwitches {
+  /** Redraw batches handed to VS Code so far (a burst of events must not become a burst of redraws). */
+  readonly redraws: number;
+  /** Live events received so far, from every connection's feed. */
+  readonly liveEvents: number;
+  /** Stall every WAL tail, as if its reads stopped: only the live feed can then move rows. */
+  stallWalTail(stalled: boolean): void;
 }
 
 /**
@@ -48,8 +59,9 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
   const view = vscode.window.createTreeView('rstmdb.connections', { treeDataProvider: explorer, showCollapseAll: true });
   const picker = new InstancePicker(manager, view, inspectors, context.workspaceState);
   // Creates and deletes are read from the WAL only while the tree they update can be seen.
+  let walTailStalled = false;
   const visibilityChanged = (visible: boolean) => {
-    manager.setFollowing(visible);
+    manager.setFollowing(visible && !walTailStalled);
     explorer.setVisible(visible);
   };
   visibilityChanged(view.visible);
@@ -80,8 +92,20 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
   const activatedInMs = Date.now() - started;
   // Which CRC32C runs says whether the native module loaded on this platform (the fallback is slower, not wrong).
   log.info(`rstmdb extension activated in ${activatedInMs} ms (CRC32C: ${crc32cImplementation})`);
+  const testing: TestingSwitches = {
+    get redraws() {
+      return explorer.refreshes;
+    },
+    get liveEvents() {
+      return explorer.eventsSeen;
+    },
+    stallWalTail(stalled) {
+      walTailStalled = stalled;
+      visibilityChanged(view.visible);
+    },
+  };
   // Handed out only in test mode (VS Code's own extension tests: @vscode/test-electron, or the code-server harness).
-  return context.extensionMode === vscode.ExtensionMode.Test ? { manager, inspectors, explorer, view, picker, activatedInMs } : undefined;
+  return context.extensionMode === vscode.ExtensionMode.Test ? { manager, inspectors, explorer, view, picker, activatedInMs, testing } : undefined;
 }
 
 export function deactivate(): void {

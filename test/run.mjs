@@ -101,11 +101,13 @@ if (own.includes('--emulator')) {
 } else {
   const isE2e = (rel) => rel.startsWith('e2e');
   const unit = testFiles(join(root, 'out', 'test'), (rel) => !isE2e(rel));
-  let code = runTests(unit);
+  // A backstop for any test without its own timeout (it applies to each file as a whole, too):
+  // a broken test goes red, it never hangs the run.
+  let code = runTests(unit, ['--test-timeout=300000']);
   if (!own.includes('--unit')) {
     const e2e = testFiles(join(root, 'out', 'test', 'e2e'), () => true);
     // One VS Code at a time: the machine has two cores.
-    code = runTests(e2e, ['--test-concurrency=1']) || code;
+    code = runTests(e2e, ['--test-concurrency=1', '--test-timeout=600000']) || code;
   }
   const totals = printSummary();
   if (totals.passed === 0 && code === 0) code = 1;

@@ -10,7 +10,7 @@ import { MachineNode } from '../views/nodes/machineNode';
 import type { ExplorerNode } from '../views/nodes/node';
 import { StateNode } from '../views/nodes/stateNode';
 import { VersionNode } from '../views/nodes/versionNode';
-import { INSTANCE_SCHEME, instanceUri, type InstanceDocumentProvider } from '../views/instanceDocument';
+import { instanceUri, type InstanceDocumentProvider } from '../views/instanceDocument';
 import type { ChooseOptions, InstancePicker } from './instancePicker';
 import { versionList } from '../model/words';
 import { ask, pickConnection, refuseIfReadOnly, validateJsonObject } from './prompts';
@@ -304,6 +304,5 @@ export function registerInstanceCommands(
         void vscode.window.showErrorMessage(`Could not delete '${target.id}': ${describeError(err)}`);
       }
     }),
-    vscode.commands.registerCommand('rstmdb._stats', () => ({ treeRefreshes: explorer.refreshes, eventsSeen: explorer.eventsSeen, scheme: INSTANCE_SCHEME })),
   ];
 }

@@ -47,14 +47,22 @@ describe('the explorer in a real VS Code', () => {
       },
     });
     await vs.openExplorer();
-  });
+  }, { timeout: 300_000 });
 
   after(async () => {
     await vs?.close();
     await client?.close();
     await demo?.stop();
     await bulk?.stop();
-  });
+  }, { timeout: 300_000 });
+
+  /** Each test opens what it needs (running one alone passes): Local demo → order → v1. */
+  async function openOrderV1(): Promise<void> {
+    await vs.expand('Local demo');
+    await vs.expand('order');
+    await vs.expand('v1');
+    await vs.waitForRow('delivered');
+  }
 
   test('the seeded machines, versions and states appear with the server\'s counts', async () => {
     await vs.expand('Local demo');
@@ -77,6 +85,7 @@ describe('the explorer in a real VS Code', () => {
 
   test('an event applied by another client moves the instance to its new state in the tree', async () => {
     await vs.failureScreenshot('event-move', async () => {
+      await openOrderV1();
       const { instances, total: paidBefore } = await client.listInstances({ machine: 'order', state: 'paid', limit: 1 });
       const id = instances[0].id;
       const { total: shippedBefore } = await client.listInstances({ machine: 'order', state: 'shipped', limit: 1 });
@@ -106,6 +115,7 @@ describe('the explorer in a real VS Code', () => {
 
   test('Delete Instance from the palette asks first, then the row is gone and its state\'s count drops', async () => {
     await vs.failureScreenshot('delete', async () => {
+      await openOrderV1();
       const { instances, total } = await client.listInstances({ machine: 'order', state: 'cancelled', limit: 1 });
       const id = instances[0].id;
       await vs.expand(/^cancelled$/);
@@ -130,6 +140,7 @@ describe('the explorer in a real VS Code', () => {
 
   test('instances created and deleted by another client, and a new machine version, show up without a refresh', async () => {
     await vs.failureScreenshot('wal-follow', async () => {
+      await openOrderV1();
       const { total } = await client.listInstances({ machine: 'order', state: 'created', limit: 1 });
       await vs.expand(/^created$/);
       await vs.waitForRowLabel(new RegExp(`^state created, ${total}\\b`), 5000);
@@ -177,6 +188,7 @@ describe('the explorer in a real VS Code', () => {
 
   test('Create Instance from the palette: the new instance is listed first in its initial state and counted once', async () => {
     await vs.failureScreenshot('create', async () => {
+      await openOrderV1();
       await vs.expand(/^created$/);
       await vs.runCommand('rstmdb: Create Instance…');
       await vs.pick(/^order$/);
@@ -186,8 +198,11 @@ describe('the explorer in a real VS Code', () => {
       const { total } = await client.listInstances({ machine: 'order', state: 'created', limit: 1 });
       await vs.waitForRowLabel(/^instance e2e-made-here in created/, 5000);
       await vs.waitForRowLabel(new RegExp(`^state created, ${total}\\b`), 5000);
-      // The WAL reports the same create a moment later: still counted once.
-      await vs.page.waitForTimeout(1500);
+      // The WAL reports the same create a moment later: once a create made after it shows, it is still counted once.
+      await client.createInstance({ machine: 'order', version: 1, instance_id: 'e2e-made-later', initial_ctx: {} });
+      await vs.waitForRowLabel(/^instance e2e-made-later in created/, 5000);
+      await client.deleteInstance({ instance_id: 'e2e-made-later' });
+      await vs.waitForRowLabel(new RegExp(`^state created, ${total}\\b`), 5000);
       assert.match(await vs.rowText(/^created$/), new RegExp(`^state created, ${total}\\b`));
       const rows = await vs.treeRows();
       assert.equal(rows.filter((r) => r.startsWith('instance e2e-made-here ')).length, 1, 'listed once');

@@ -30,8 +30,8 @@ function newestMtime(dir: string): number {
 export function ensurePackaged(): string {
   const sources = Math.max(newestMtime(join(repoRoot, 'src')), newestMtime(join(repoRoot, 'media')), newestMtime(join(repoRoot, 'syntaxes')), statSync(join(repoRoot, 'package.json')).mtimeMs);
   if (existsSync(VSIX) && statSync(VSIX).mtimeMs > sources) return VSIX;
-  const r = spawnSync('npm', ['run', 'package'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
-  if (r.status !== 0) throw new Error(`npm run package failed:\n${r.stdout}`);
+  const r = spawnSync('npm', ['run', 'package'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], timeout: 300_000, killSignal: 'SIGKILL' });
+  if (r.status !== 0) throw new Error(`npm run package failed${r.error ? ` (${r.error.message})` : ''}:\n${r.stdout}`);
   return VSIX;
 }
 
@@ -57,9 +57,12 @@ function extensionsTemplate(pieces: VsCodePieces, vsix: string): string {
   const r = spawnSync(pieces.node24, [pieces.codeServer, '--extensions-dir', dir, '--user-data-dir', udd, '--install-extension', vsix], {
     encoding: 'utf8',
     env: { ...process.env, XDG_CONFIG_HOME: udd },
+    timeout: 180_000,
+    killSignal: 'SIGKILL',
   });
   rmSync(udd, { recursive: true, force: true });
   if (r.status !== 0 || !readdirSync(dir).some((n) => n.startsWith('rstmdb.rstmdb-vscode'))) {
+    rmSync(dir, { recursive: true, force: true });
     throw new Error(`installing the .vsix into code-server failed:\n${r.stdout}\n${r.stderr}`);
   }
   installedTemplate = dir;
@@ -153,6 +156,8 @@ export interface LaunchOptions {
   env?: Record<string, string>;
   /** Name used for screenshots. */
   name: string;
+  /** Extra code-server arguments, e.g. ['--log', 'trace'] for the extension's protocol trace. */
+  args?: string[];
   /** Remove the packaged native CRC32C module, as on a platform it was not built for. */
   withoutNativeCrc?: boolean;
   /** Files written into the workspace folder before start (relative path → content). */
@@ -219,7 +224,12 @@ export class VsCode {
     let output = '';
     const server = spawn(
       pieces.node24,
-      [...codeServerArgs(pieces, base, `127.0.0.1:${port}`, { workspaceTrust: untrusted }), ...(opts.extensionTests ? ['--vscode-option', 'enable-smoke-test-driver'] : [])],
+      [
+        ...codeServerArgs(pieces, base, `127.0.0.1:${port}`, { workspaceTrust: untrusted }).slice(0, -1),
+        ...(opts.args ?? []),
+        ...(opts.extensionTests ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
+        join(base, 'workspace'),
+      ],
       { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     server.stdout!.on('data', (d) => (output += d));
@@ -231,7 +241,9 @@ export class VsCode {
         executablePath: pieces.chromium,
         args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
       });
-      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      // Clipboard access, so Copy Instance ID can be checked by reading what it copied.
+      const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
+      const page = await context.newPage();
       const remote = (path: string) => `vscode-remote://127.0.0.1:${port}${path}`;
       const payload = opts.extensionTests ? [['extensionDevelopmentPath', remote(developmentDir!)], ['extensionTestsPath', remote(opts.extensionTests)]] : undefined;
       await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(join(base, 'workspace'))}${payload ? `&payload=${encodeURIComponent(JSON.stringify(payload))}` : ''}`);
@@ -283,19 +295,30 @@ export class VsCode {
 
   /** Runs a command from the palette by its title. */
   async runCommand(title: string): Promise<void> {
-    await this.page.keyboard.press('Escape');
-    await this.page.keyboard.press('F1');
-    const input = this.page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`>${title}`);
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
     const rows = this.page.locator('.quick-input-list .monaco-list-row');
-    const row = rows.filter({ hasText: title }).first();
-    await row.waitFor({ state: 'visible', timeout: 15_000 });
+    // The row labelled exactly so when there is one ("rstmdb: Open Instance", not "… as JSON"); otherwise the
+    // first row that matches (a title given without its "…").
+    const exact = new RegExp(`^\\s*${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+    const exactRow = rows.filter({ has: this.page.locator('.label-name', { hasText: exact }) }).first();
+    const anyRow = rows.filter({ hasText: title }).first();
+    // The palette closes when it loses focus, and a webview that was just closed or opened can take the
+    // focus right after F1: then the palette is opened again (a few times at most), never typed into blind.
+    for (let attempt = 1; ; attempt++) {
+      await this.page.keyboard.press('Escape');
+      await this.page.keyboard.press('F1');
+      try {
+        await input.waitFor({ state: 'visible', timeout: 10_000 });
+        await input.fill(`>${title}`, { timeout: 5000 });
+        await anyRow.waitFor({ state: 'visible', timeout: 15_000 });
+        break;
+      } catch (err) {
+        if (attempt >= 3 || (await input.isVisible())) throw err;
+      }
+    }
     // Clicked, not Enter: Enter runs the first row, which can be another command that also matches
     // (recently used ones come first: ">rstmdb: Connect" also finds "rstmdb: Add Connection…").
-    // The row labelled exactly so when there is one ("rstmdb: Open Instance", not "… as JSON").
-    const exactly = rows.filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^\\s*${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) }) }).first();
-    await ((await exactly.count()) > 0 ? exactly : row).click();
+    await ((await exactRow.count()) > 0 ? exactRow : anyRow).click();
   }
 
   /**
@@ -311,7 +334,9 @@ export class VsCode {
     const input = widget.locator('.quick-input-box input');
     await input.waitFor({ state: 'visible' });
     await input.fill(text);
-    await this.page.waitForTimeout(100);
+    // The input box validates as the value changes; Enter once it has the value.
+    await this.page.waitForFunction((want) => (document.querySelector('.quick-input-widget .quick-input-box input') as HTMLInputElement | null)?.value === want, text, { timeout: 5000 });
+    const before = await this.quickInputStep();
     await this.page.keyboard.press('Enter');
     if (title) {
       await this.page.waitForFunction(
@@ -324,18 +349,73 @@ export class VsCode {
         { timeout: 15_000 },
       );
     } else {
-      await this.page.waitForTimeout(150);
+      await this.quickInputMovedOn(before);
     }
   }
 
-  /** Picks an item of the open quick pick by its label. */
+  /** What identifies the quick input's current step: visible, title, value and prompt. */
+  private quickInputStep(): Promise<string> {
+    return this.page.evaluate(() => {
+      const w = document.querySelector('.quick-input-widget') as HTMLElement | null;
+      const visible = !!w && w.style.display !== 'none' && w.offsetParent !== null;
+      const input = w?.querySelector('.quick-input-box input') as HTMLInputElement | null;
+      return JSON.stringify([visible, w?.querySelector('.quick-input-title')?.textContent ?? '', input?.value ?? '', w?.querySelector('.quick-input-message')?.textContent ?? '']);
+    });
+  }
+
+  /**
+   * Waits until the quick input leaves the step it was on (hidden, or another title,
+   * value or prompt). A step that stays (its input refused with a message) is left
+   * to the caller to check: after 5 s this returns without failing.
+   */
+  private async quickInputMovedOn(before: string): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && (await this.quickInputStep()) === before) await new Promise((r) => setTimeout(r, 25));
+  }
+
   /** Clicks a quick pick row: by text it contains, or by a pattern its label (without description) matches. */
   async pick(label: string | RegExp): Promise<void> {
     const rows = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
     const row = (typeof label === 'string' ? rows.filter({ hasText: label }) : rows.filter({ has: this.page.locator('.label-name', { hasText: label }) })).first();
     await row.waitFor({ state: 'visible' });
+    const before = await this.quickInputStep();
     await row.click();
-    await this.page.waitForTimeout(150);
+    await this.quickInputMovedOn(before);
+  }
+
+  /** Runs an item of a tree row's context menu (right click), as a user picks it. */
+  async contextMenuAction(row: string | RegExp, item: string): Promise<void> {
+    await (await this.waitForRow(row)).click({ button: 'right' });
+    const menu = this.page.locator('.context-view .monaco-menu');
+    await menu.waitFor({ state: 'visible', timeout: 10_000 });
+    const entry = menu.locator('.action-menu-item', { has: this.page.locator('.action-label', { hasText: new RegExp(`^${item.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
+    // The menu focuses the item under the mouse; Enter runs it (a synthetic click can land before the menu takes clicks).
+    await entry.hover();
+    await this.page.waitForFunction(() => document.activeElement?.closest('.action-menu-item') !== null, undefined, { timeout: 5000 }).catch(() => undefined);
+    await this.page.keyboard.press('Enter');
+    await menu.waitFor({ state: 'hidden', timeout: 10_000 });
+  }
+
+  /**
+   * Edit Connection… from the palette, keeping name, host, port, plain TCP and read-write,
+   * typing only the token ("-" removes it). `pick` chooses the connection when several exist.
+   * Returns once the wizard says it saved.
+   */
+  async editConnectionToken(name: string, token: string, pick = false): Promise<void> {
+    const title = (n: number) => `Edit rstmdb Connection (${n}/7)`;
+    const literal = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    await this.runCommand('Notifications: Clear All Notifications');
+    await this.runCommand('rstmdb: Edit Connection…');
+    if (pick) await this.pick(new RegExp(`^${literal(name)}$`));
+    for (const step of [1, 2, 3]) {
+      await this.page.locator('.quick-input-widget .quick-input-title', { hasText: title(step) }).waitFor({ state: 'visible', timeout: 15_000 });
+      await this.page.keyboard.press('Enter');
+    }
+    await this.page.locator('.quick-input-widget .quick-input-title', { hasText: title(4) }).waitFor({ state: 'visible', timeout: 15_000 });
+    await this.pick('No TLS');
+    await this.answer(token, title(5));
+    await this.pick('Read and write');
+    await this.waitForExactNotification(new RegExp(`Saved connection '${literal(name)}' \\(.*\\)\\. Step 7/7: connect now\\?`));
   }
 
   /** Switches the colour theme the way a user does: Preferences: Color Theme, then the theme's row (e.g. /^(Default )?Light Modern$/). */
@@ -362,6 +442,32 @@ export class VsCode {
     await this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ state: 'visible', timeout: 15_000 });
     await this.page.keyboard.press('Enter');
     await this.page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ state: 'visible', timeout: 15_000 });
+  }
+
+  /** Waits for the payload editor `<name>.json` (Apply Event, Create Instance) to be the active editor, its CodeLens drawn. */
+  async waitForPayloadEditor(name: string): Promise<void> {
+    await this.page.locator('.tabs-container .tab.active', { hasText: `${name}.json` }).waitFor({ state: 'visible', timeout: 15_000 });
+    await this.page.locator('.codelens-decoration', { hasText: /Schema / }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  }
+
+  /** Replaces the active editor's text, as typed. */
+  async replaceEditorText(text: string): Promise<void> {
+    await this.page.locator('.editor-instance .view-lines').first().click();
+    await this.page.keyboard.press('Control+A');
+    await this.page.keyboard.press('Delete');
+    await this.page.keyboard.insertText(text);
+  }
+
+  /** Types a payload into the payload editor `<name>.json` and sends it with Ctrl+Enter. */
+  async sendPayload(name: string, text: string): Promise<void> {
+    await this.waitForPayloadEditor(name);
+    await this.replaceEditorText(text);
+    await this.page.keyboard.press('Control+Enter');
+  }
+
+  /** The active editor's text, as shown. */
+  async editorText(): Promise<string> {
+    return this.page.evaluate(() => document.querySelector('.editor-instance .view-lines')?.textContent?.replace(/\u00a0/g, ' ') ?? '');
   }
 
   async openExplorer(): Promise<void> {
@@ -448,6 +554,22 @@ export class VsCode {
       await this.page.waitForTimeout(200);
     }
     throw new Error(`no notification matching ${pattern}; saw: ${JSON.stringify(await this.notifications())}`);
+  }
+
+  /**
+   * Waits for a notification whose whole message (without its source and buttons) is
+   * exactly `message`, or matches it from start to end; returns that message.
+   */
+  async waitForExactNotification(message: string | RegExp, timeout = 20_000): Promise<string> {
+    const read = async () => (await this.page.locator('.notifications-toasts .notification-list-item-message').allTextContents()).map((t) => t.trim());
+    const whole = typeof message === 'string' ? undefined : new RegExp(`^(?:${message.source})$`, message.flags);
+    const deadline = Date.now() + timeout;
+    while (Date.now() < deadline) {
+      const hit = (await read()).find((t) => (whole ? whole.test(t) : t === message));
+      if (hit !== undefined) return hit;
+      await this.page.waitForTimeout(200);
+    }
+    throw new Error(`no notification saying exactly ${String(message)}; saw: ${JSON.stringify(await read())}`);
   }
 
   async statusBarText(): Promise<string> {

@@ -19,13 +19,13 @@ describe('a subscription that loses events (the server drops them for slow reade
       settings: { 'rstmdb.instancesPageSize': 20, 'rstmdb.connections': [{ name: 'Lossy', host: '127.0.0.1', port: emu.port }] },
     });
     await vs.openExplorer();
-  });
+  }, { timeout: 120_000 });
 
   after(async () => {
     await vs?.close();
     await client?.close();
     await emu?.stop();
-  });
+  }, { timeout: 120_000 });
 
   test('the tree still follows a move, from the WAL, within a couple of seconds', async () => {
     await vs.failureScreenshot('move', async () => {

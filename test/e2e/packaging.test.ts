@@ -79,12 +79,12 @@ describe('the packaged extension', () => {
         settings: { 'rstmdb.connections': [{ name: 'Local demo', host: '127.0.0.1', port: emu.port }] },
       });
       await vs.openExplorer();
-    });
+    }, { timeout: 120_000 });
 
     after(async () => {
       await vs?.close();
       await emu?.stop();
-    });
+    }, { timeout: 120_000 });
 
     test('the extension falls back to its TypeScript CRC32C and still browses the server', async () => {
       await vs.failureScreenshot('browse', async () => {

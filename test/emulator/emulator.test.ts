@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { RcpClient, type RcpEvent } from '../../src/rcp';
 import { encodeMessage, FrameDecoder, parseMessage } from '../../src/rcp/frame';
+import { waitFor } from '../rcp/waitFor';
 import { startEmulator, type EmulatorProcess } from './process';
 
 /** A bare socket speaking frames, for behaviour the client would hide. */
@@ -24,11 +25,12 @@ async function raw(port: number) {
     text,
     closed,
     send: (m: object) => socket.write(encodeMessage(m)),
-    settle: () => new Promise((r) => setTimeout(r, 150)),
+    /** The answer to request `id` (frames). */
+    answered: (id: string) => waitFor(() => inbox.some((m) => m.id === id), `the answer to request ${id}`),
   };
 }
 
-describe('emulator fidelity', () => {
+describe('emulator fidelity', { timeout: 120_000 }, () => {
   let emu: EmulatorProcess;
   let client: RcpClient;
 
@@ -57,8 +59,11 @@ describe('emulator fidelity', () => {
     const sub = await client.watchAll({ from_offset: 0 });
     const seen: RcpEvent[] = [];
     sub.on('event', (e: RcpEvent) => seen.push(e));
-    await new Promise((r) => setTimeout(r, 200));
-    assert.equal(seen.length, 0);
+    // A later event is the marker: a replay would have come before it.
+    const [marker] = (await client.listInstances({ machine: 'order', state: 'created', limit: 1 })).instances;
+    await client.applyEvent({ instance_id: marker.id, event: 'cancel' });
+    await waitFor(() => seen.length > 0, 'the live event');
+    assert.deepEqual(seen.map((e) => e.instance_id), [marker.id]);
     await sub.close();
   });
 
@@ -70,8 +75,14 @@ describe('emulator fidelity', () => {
     await client.applyEvent({ instance_id, event: 'start' });
     await client.applyEvent({ instance_id, event: 'submit' }); // to review: filtered out
     await client.deleteInstance({ instance_id });
-    await new Promise((r) => setTimeout(r, 200));
-    assert.deepEqual(seen.map((e) => [e.event, e.to_state, 'ctx' in e]), [['start', 'in_progress', false]]);
+    // A later event the filter passes is the marker: anything wrongly delivered would have come before it.
+    const marker = await client.createInstance({ machine: 'task', version: 1, initial_ctx: { assignee: 'bob' } });
+    await client.applyEvent({ instance_id: marker.instance_id, event: 'start' });
+    await waitFor(() => seen.some((e) => e.instance_id === marker.instance_id), 'the marker event');
+    assert.deepEqual(seen.map((e) => [e.instance_id, e.event, e.to_state, 'ctx' in e]), [
+      [instance_id, 'start', 'in_progress', false],
+      [marker.instance_id, 'start', 'in_progress', false],
+    ]);
     await sub.close();
   });
 
@@ -82,14 +93,16 @@ describe('emulator fidelity', () => {
     const slow = await raw(emu.port);
     slow.send({ type: 'request', id: '1', op: 'HELLO', params: { protocol_version: 1 } });
     slow.send({ type: 'request', id: '2', op: 'WATCH_ALL', params: { machines: ['pingpong'] } });
-    await slow.settle();
+    await slow.answered('2');
     const { wal_offset: from } = slow.inbox.find((m) => m.id === '2')!.result as { wal_offset: number };
     slow.socket.pause();
     const applied = 120;
     const bulk = 'x'.repeat(64 * 1024);
     for (let i = 0; i < applied; i++) await client.applyEvent({ instance_id: 'ball', event: 'hit', payload: { bulk } });
     slow.socket.resume();
-    await new Promise((r) => setTimeout(r, 500));
+    // The answer to a later PING comes after every event still queued for this subscriber.
+    slow.send({ type: 'request', id: '3', op: 'PING' });
+    await slow.answered('3');
     const delivered = slow.inbox.filter((m) => m.type === 'event').length;
     assert.ok(delivered > 0 && delivered < applied, `some events were dropped for the slow subscriber (${delivered} of ${applied})`);
     let inWal = 0;
@@ -106,14 +119,14 @@ describe('emulator fidelity', () => {
   test('after HELLO negotiates jsonl, responses are lines while requests stay frames; jsonl only when binary_json is absent', async () => {
     const both = await raw(emu.port);
     both.send({ type: 'request', id: '1', op: 'HELLO', params: { protocol_version: 1, wire_modes: ['jsonl', 'binary_json'] } });
-    await both.settle();
+    await both.answered('1');
     assert.equal((both.inbox[0].result as { wire_mode: string }).wire_mode, 'binary_json');
     both.socket.destroy();
 
     const lines = await raw(emu.port);
     lines.send({ type: 'request', id: '1', op: 'HELLO', params: { protocol_version: 1, wire_modes: ['jsonl'] } });
     lines.send({ type: 'request', id: '2', op: 'PING' });
-    await lines.settle();
+    await waitFor(() => lines.text.join('').split('\n').filter((l) => l.trim()).length >= 2, 'both answers as lines');
     const got = lines.text.join('').trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(got[0].result.wire_mode, 'jsonl');
     assert.deepEqual(got[1].result, { pong: true });

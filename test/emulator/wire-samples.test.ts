@@ -24,7 +24,7 @@ const samples = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'test'
   jsonl: Sample[];
 };
 
-describe('known-good wire samples', () => {
+describe('known-good wire samples', { timeout: 60_000 }, () => {
   test('the emulator computes the CRC-32C check value', () => {
     assert.equal(crc32c(Buffer.from(samples.crc32c_check.input)).toString(16), samples.crc32c_check.crc);
   });

@@ -38,11 +38,11 @@ describe('following the WAL for what no event reports', () => {
   before(async () => {
     emu = await startEmulator();
     client = await RcpClient.connect({ host: emu.host, port: emu.port });
-  });
+  }, { timeout: 30_000 });
   after(async () => {
     await client?.close();
     await emu?.stop();
-  });
+  }, { timeout: 30_000 });
 
   test('instances created, moved and deleted by another client, and a new machine version, are reported in WAL order', async () => {
     const { latest_offset } = await client.walStats();

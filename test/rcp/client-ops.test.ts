@@ -35,11 +35,11 @@ describe('RcpClient against the emulator', () => {
     emu = await startEmulator();
     client = await RcpClient.connect({ host: emu.host, port: emu.port, clientName: 'ops-test' });
     await client.putMachine({ machine: 'order', version: 1, definition: ORDER });
-  });
+  }, { timeout: 30_000 });
   after(async () => {
     await client?.close();
     await emu?.stop();
-  });
+  }, { timeout: 30_000 });
 
   test('an APPLY_EVENT replayed with its idempotency_key (broadcast again by the server) reaches a subscriber once', { timeout: 10_000 }, async () => {
     await client.createInstance({ machine: 'order', version: 1, instance_id: 'replayed', initial_ctx: { amount: 5 } });
@@ -317,8 +317,8 @@ describe('authentication', () => {
   let emu: EmulatorProcess;
   before(async () => {
     emu = await startEmulator({ token: 's3cret-token' });
-  });
-  after(() => emu?.stop());
+  }, { timeout: 30_000 });
+  after(() => emu?.stop(), { timeout: 30_000 });
 
   test('the right token connects; operations work', async () => {
     const c = await RcpClient.connect({ host: emu.host, port: emu.port, token: 's3cret-token' });
@@ -334,6 +334,20 @@ describe('authentication', () => {
       assert.ok(!e.message.includes('wrong-token-value'));
       return true;
     });
+  });
+
+  test('with tracing on, the token appears in no traced message (AUTH is traced with the token redacted)', { timeout: 20_000 }, async () => {
+    const traced: string[] = [];
+    const c = await RcpClient.connect({ host: emu.host, port: emu.port, token: 's3cret-token', trace: (dir, msg) => traced.push(`${dir} ${JSON.stringify(msg)}`) });
+    try {
+      await c.listMachines();
+    } finally {
+      await c.close();
+    }
+    const auth = traced.find((t) => t.startsWith('send') && t.includes('"op":"AUTH"'));
+    assert.ok(auth, `AUTH is traced: ${traced.join('\n')}`);
+    assert.match(auth, /"token":"\*\*\*"/);
+    assert.deepEqual(traced.filter((t) => t.includes('s3cret-token')), []);
   });
 
   test('without a token only HELLO and PING work; everything else is UNAUTHORIZED', async () => {

@@ -25,8 +25,8 @@ describe('reconnect and subscriptions', () => {
     for (const id of ['a', 'b', 'c']) await writer.createInstance({ machine: 'flow', version: 1, instance_id: id, initial_ctx: {} });
     await writer.createInstance({ machine: 'other', version: 1, instance_id: 'x' });
     await writer.close();
-  });
-  after(() => emu?.stop());
+  }, { timeout: 30_000 });
+  after(() => emu?.stop(), { timeout: 30_000 });
 
   test('a subscription survives the server being killed and restarted: no event lost, none twice', async () => {
     const client = await RcpClient.connect({
@@ -68,12 +68,14 @@ describe('reconnect and subscriptions', () => {
     await during.applyEvent({ instance_id: 'c', event: 'e1' });
     await during.applyEvent({ instance_id: 'b', event: 'e3' });
     await waitFor(() => seenAll.length >= 8 && seenOne.length >= 4, 'gap-filled and live events', 10_000);
-    await new Promise((r) => setTimeout(r, 200)); // a duplicate would show up now
+    // A later event is the marker: once it is here, a duplicate of anything before it would be too.
+    await during.applyEvent({ instance_id: 'b', event: 'e4' });
+    const key = (e: RcpEvent) => `${e.instance_id}:${e.event}`;
+    await waitFor(() => seenAll.some((e) => key(e) === 'b:e4') && seenOne.some((e) => key(e) === 'b:e4'), 'the marker event', 10_000);
     await during.close();
 
-    const key = (e: RcpEvent) => `${e.instance_id}:${e.event}`;
-    assert.deepEqual(seenAll.map(key), ['a:e0', 'b:e0', 'a:e1', 'b:e1', 'c:e0', 'b:e2', 'c:e1', 'b:e3']);
-    assert.deepEqual(seenOne.map(key), ['b:e0', 'b:e1', 'b:e2', 'b:e3']);
+    assert.deepEqual(seenAll.map(key), ['a:e0', 'b:e0', 'a:e1', 'b:e1', 'c:e0', 'b:e2', 'c:e1', 'b:e3', 'b:e4']);
+    assert.deepEqual(seenOne.map(key), ['b:e0', 'b:e1', 'b:e2', 'b:e3', 'b:e4']);
     for (const list of [seenAll, seenOne]) {
       for (let i = 1; i < list.length; i++) assert.ok(list[i].wal_offset > list[i - 1].wal_offset, 'in WAL order');
     }
@@ -118,8 +120,10 @@ describe('reconnect and subscriptions', () => {
       await waitFor(() => seen.length === 3, 'the missed and the new event');
       assert.deepEqual(seen.map((e) => e.event), ['e0', 'e1', 'e2']);
       assert.equal(sub.closed, false);
-      await new Promise((r) => setTimeout(r, 200));
-      assert.equal(seen.length, 3, 'none delivered twice');
+      // A later event is the marker: once it is here, a duplicate of anything before it would be too.
+      await other.applyEvent({ instance_id: 'r', event: 'e3' });
+      await waitFor(() => seen.some((e) => e.event === 'e3'), 'the marker event');
+      assert.deepEqual(seen.map((e) => e.event), ['e0', 'e1', 'e2', 'e3'], 'none delivered twice');
       assert.equal(atResume.length, 1, "'resumed' once, after the recovery that got through");
       assert.ok(atResume[0].includes('e1'), "the event missed while away is delivered before 'resumed'");
     } finally {

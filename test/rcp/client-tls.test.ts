@@ -13,7 +13,7 @@ function isTlsError(pattern: RegExp) {
   };
 }
 
-describe('TLS', () => {
+describe('TLS', { timeout: 60_000 }, () => {
   let certs: TestCerts;
   let emu: EmulatorProcess;
   let expired: EmulatorProcess;
@@ -58,7 +58,7 @@ describe('TLS', () => {
   });
 });
 
-describe('mutual TLS', () => {
+describe('mutual TLS', { timeout: 60_000 }, () => {
   let certs: TestCerts;
   let emu: EmulatorProcess;
 

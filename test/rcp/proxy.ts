@@ -19,6 +19,9 @@ export interface FaultProxy {
   restore(): void;
   /** Connections open through the proxy right now (client side). */
   readonly open: number;
+  /** Cut every connection and refuse new ones until resume(): the server is unreachable for the client. */
+  pause(): void;
+  resume(): void;
   close(): Promise<void>;
 }
 
@@ -40,7 +43,12 @@ export async function startProxy(target: { host: string; port: number }, faults:
   /** Freezes every connection that exists, and every one made while the link is down. */
   const freezers = new Set<() => void>();
   let linkDown = false;
+  let paused = false;
   const server = net.createServer((client) => {
+    if (paused) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(target.port, target.host);
     let silent = false;
     let idleTimer: NodeJS.Timeout | undefined;
@@ -102,6 +110,13 @@ export async function startProxy(target: { host: string; port: number }, faults:
     },
     restore: () => {
       linkDown = false;
+    },
+    pause: () => {
+      paused = true;
+      for (const s of sockets) s.destroy();
+    },
+    resume: () => {
+      paused = false;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -8,8 +8,64 @@ import * as assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { ExtensionApi } from '../../../src/extension';
+import { RcpClient } from '../../../src/rcp';
 
-type Case = [name: string, fn: (api: ExtensionApi) => Promise<void>];
+type Case = [name: string, fn: (api: ExtensionApi) => Promise<void>, timeoutMs?: number];
+
+/** A tree node as the explorer hands it out (each kind has one of these). */
+type Node = { connection?: { name: string }; name?: string; version?: number; state?: string; id?: string };
+
+const SUITE = 'Suite server';
+
+async function children(api: ExtensionApi, node?: Node): Promise<Node[]> {
+  return ((await api.explorer.getChildren(node as never)) ?? []) as Node[];
+}
+
+/** Walks the tree as a user expanding rows would: connection → machine → version → state. */
+async function stateRow(api: ExtensionApi, connection: string, machine: string, version: number, state: string): Promise<Node> {
+  const conn = (await children(api)).find((n) => n.connection?.name === connection);
+  assert.ok(conn, `connection row ${connection}`);
+  const m = (await children(api, conn)).find((n) => n.name === machine);
+  assert.ok(m, `machine row ${machine}`);
+  const v = (await children(api, m)).find((n) => n.version === version);
+  assert.ok(v, `version row v${version}`);
+  const s = (await children(api, v)).find((n) => n.state === state);
+  assert.ok(s, `state row ${state}`);
+  return s;
+}
+
+async function listedIds(api: ExtensionApi, state: Node): Promise<string[]> {
+  return (await children(api, state)).map((n) => n.id).filter((id): id is string => typeof id === 'string');
+}
+
+/** Waits for a condition (polled every 20 ms); fails with `what` after ms. */
+async function waitFor(what: string, ms: number, check: () => Promise<boolean> | boolean): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Another client of the same server, as an application under development would be. */
+function elsewhere(api: ExtensionApi): Promise<RcpClient> {
+  const { host, port } = api.manager.get(SUITE)!.config;
+  return RcpClient.connect({ host, port, clientName: 'suite-elsewhere' });
+}
+
+/** A command that must return by itself: one that opens a prompt instead never does. */
+async function commandReturns(ms: number, command: string, ...args: unknown[]): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${command} did not return within ${ms} ms (it asked for something?)`)), ms);
+  });
+  try {
+    await Promise.race([vscode.commands.executeCommand(command, ...args), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 const cases: Case[] = [
   [
@@ -26,45 +82,51 @@ const cases: Case[] = [
   [
     'the configured connection is in the tree and connects',
     async (api) => {
-      const roots = (await api.explorer.getChildren()) as { connection?: { name: string } }[];
-      assert.deepEqual(roots.map((r) => r.connection?.name), ['Suite server']);
-      const conn = api.manager.get('Suite server')!;
-      const client = await conn.ensureClient();
+      const roots = await children(api);
+      assert.deepEqual(roots.map((r) => r.connection?.name), [SUITE]);
+      await vscode.commands.executeCommand('rstmdb.connect', SUITE);
+      const conn = api.manager.get(SUITE)!;
       assert.equal(conn.status, 'ready');
-      assert.equal(client.server.protocol_version, 1);
-      const machines = (await api.explorer.getChildren(roots[0] as never)) as { name?: string }[];
+      assert.equal(conn.server?.protocol_version, 1);
+      const machines = await children(api, roots[0]);
       assert.deepEqual(machines.map((m) => m.name), ['approval', 'order', 'task']);
     },
   ],
   [
     'an open instance document follows the instance when it moves',
     async (api) => {
-      const { instanceUri } = await import('../../../src/views/instanceDocument');
-      const conn = api.manager.get('Suite server')!;
-      const client = await conn.ensureClient();
-      const { instances } = await client.listInstances({ machine: 'order', state: 'created', limit: 1 });
-      const id = instances[0].id;
-      const doc = await vscode.workspace.openTextDocument(instanceUri('Suite server', id));
-      assert.match(doc.getText(), /"state": "created"/);
-      await client.applyEvent({ instance_id: id, event: 'cancel', payload: { reason: 'suite' } });
-      const deadline = Date.now() + 5000;
-      while (!/"state": "cancelled"/.test(doc.getText()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      assert.match(doc.getText(), /"state": "cancelled"/);
-      assert.match(doc.getText(), /"reason": "suite"/);
+      const other = await elsewhere(api);
+      try {
+        await other.createInstance({ machine: 'order', version: 1, instance_id: 'suite-doc', initial_ctx: { customer: 'ada' } });
+        const created = await stateRow(api, SUITE, 'order', 1, 'created');
+        await vscode.commands.executeCommand('rstmdb.refresh', created);
+        const row = (await children(api, created)).find((n) => n.id === 'suite-doc');
+        assert.ok(row, 'listed under created');
+        await vscode.commands.executeCommand('rstmdb.openInstance', row);
+        const doc = vscode.workspace.textDocuments.find((d) => d.uri.path.includes('suite-doc'));
+        assert.ok(doc, 'Open Instance opened a document for it');
+        assert.match(doc.getText(), /"state": "created"/);
+        await other.applyEvent({ instance_id: 'suite-doc', event: 'cancel', payload: { reason: 'suite' } });
+        await waitFor('the document to show the new state', 5000, () => /"state": "cancelled"/.test(doc.getText()));
+        assert.match(doc.getText(), /"reason": "suite"/);
+      } finally {
+        await other.close();
+      }
     },
   ],
   [
     'Disconnect while a connect is under way wins: no client is left behind and the status stays disconnected',
     async (api) => {
-      const conn = api.manager.get('Suite server')!;
-      await conn.disconnect();
+      const conn = api.manager.get(SUITE)!;
+      await vscode.commands.executeCommand('rstmdb.disconnect', SUITE);
+      // Mid-connect has no command of its own: the connection is asked directly, then Disconnect runs as the user would.
       const connecting = conn.ensureClient();
-      await conn.disconnect();
+      await vscode.commands.executeCommand('rstmdb.disconnect', SUITE);
       await assert.rejects(connecting, /disconnected while connecting/);
-      await new Promise((r) => setTimeout(r, 300));
+      // A positive marker: a later connect through the command completes, and only then is the status read again.
       assert.equal(conn.status, 'disconnected');
       assert.equal(conn.isReady, false);
-      await conn.ensureClient();
+      await vscode.commands.executeCommand('rstmdb.connect', SUITE);
       assert.equal(conn.status, 'ready');
     },
   ],
@@ -101,15 +163,92 @@ const cases: Case[] = [
     },
   ],
   [
-    'a read-only connection refuses writes with a clear message',
+    'a read-only connection refuses Create, Apply and Delete run from its rows; the server is unchanged',
     async (api) => {
-      await api.manager.store.save({ name: 'RO', host: '127.0.0.1', port: 1, readOnly: true }, undefined);
-      const conn = api.manager.get('RO');
-      assert.ok(conn?.config.readOnly);
-      const { refuseIfReadOnly } = await import('../../../src/commands/prompts');
-      assert.equal(refuseIfReadOnly(conn as never, 'applying an event'), true);
-      await api.manager.store.remove('RO');
+      const { host, port } = api.manager.get(SUITE)!.config;
+      await api.manager.store.save({ name: 'Suite read-only', host, port, readOnly: true }, undefined);
+      const other = await elsewhere(api);
+      try {
+        await other.createInstance({ machine: 'order', version: 1, instance_id: 'suite-ro', initial_ctx: { amount: 5 } });
+        await waitFor('the read-only connection to be listed', 5000, async () => (await children(api)).some((n) => n.connection?.name === 'Suite read-only'));
+        await vscode.commands.executeCommand('rstmdb.connect', 'Suite read-only');
+        const created = await stateRow(api, 'Suite read-only', 'order', 1, 'created');
+        const row = (await children(api, created)).find((n) => n.id === 'suite-ro');
+        assert.ok(row, 'the instance is listed under created');
+        const before = await other.listInstances({ machine: 'order', state: 'created', limit: 1 });
+        // Each is refused before it asks anything: a command that prompts would not return.
+        await commandReturns(3000, 'rstmdb.createInstance', created);
+        await commandReturns(3000, 'rstmdb.applyEvent', row);
+        await commandReturns(3000, 'rstmdb.deleteInstance', row);
+        const inst = await other.getInstance({ instance_id: 'suite-ro' });
+        assert.equal(inst.state, 'created');
+        assert.equal((await other.listInstances({ machine: 'order', state: 'created', limit: 1 })).total, before.total);
+      } finally {
+        await other.close();
+        await api.manager.store.remove('Suite read-only');
+      }
     },
+  ],
+  [
+    'Live: with the WAL tail stalled, an event applied elsewhere moves its row within 1 s',
+    async (api) => {
+      const other = await elsewhere(api);
+      api.testing.stallWalTail(true);
+      try {
+        await other.createInstance({ machine: 'order', version: 1, instance_id: 'suite-live', initial_ctx: { amount: 5 } });
+        const created = await stateRow(api, SUITE, 'order', 1, 'created');
+        // The WAL is not followed now: Refresh re-reads the state so the new instance is listed.
+        await vscode.commands.executeCommand('rstmdb.refresh', created);
+        assert.ok((await listedIds(api, created)).includes('suite-live'), 'listed under created after Refresh');
+        const paid = await stateRow(api, SUITE, 'order', 1, 'paid');
+        assert.ok(!(await listedIds(api, paid)).includes('suite-live'));
+        const sent = Date.now();
+        await other.applyEvent({ instance_id: 'suite-live', event: 'pay' });
+        await waitFor('the row to move from created to paid', 1000 - (Date.now() - sent), async () => (await listedIds(api, paid)).includes('suite-live') && !(await listedIds(api, created)).includes('suite-live'));
+        assert.ok(Date.now() - sent <= 1000, `moved after ${Date.now() - sent} ms`);
+      } finally {
+        api.testing.stallWalTail(false);
+        await other.close();
+      }
+    },
+  ],
+  [
+    'a burst of 1,000 live events causes at most 10 redraws a second, and the tree ends where the server is',
+    async (api) => {
+      const other = await elsewhere(api);
+      const ids = Array.from({ length: 10 }, (_, i) => `suite-burst-${i}`);
+      try {
+        for (const id of ids) {
+          await other.createInstance({ machine: 'task', version: 1, instance_id: id, initial_ctx: { assignee: 'suite' } });
+          await other.applyEvent({ instance_id: id, event: 'start' });
+        }
+        // The rows the burst moves are shown, so every event has something to redraw.
+        const inProgress = await stateRow(api, SUITE, 'task', 1, 'in_progress');
+        await vscode.commands.executeCommand('rstmdb.refresh', inProgress);
+        await waitFor('the burst instances to be listed', 5000, async () => (await listedIds(api, inProgress)).filter((id) => ids.includes(id)).length === ids.length);
+        await stateRow(api, SUITE, 'task', 1, 'blocked').then((n) => children(api, n));
+        const events0 = api.testing.liveEvents;
+        const redraws0 = api.testing.redraws;
+        const started = Date.now();
+        // 10 instances × 100 events (block, unblock, …), the instances in parallel.
+        await Promise.all(
+          ids.map(async (id) => {
+            for (let k = 0; k < 50; k++) {
+              await other.applyEvent({ instance_id: id, event: 'block' });
+              await other.applyEvent({ instance_id: id, event: 'unblock' });
+            }
+          }),
+        );
+        await waitFor('the 1,000 events to arrive', 30_000, () => api.testing.liveEvents - events0 >= 1000);
+        const seconds = (Date.now() - started) / 1000;
+        const redraws = api.testing.redraws - redraws0;
+        assert.ok(redraws <= Math.ceil(seconds * 10) + 1, `${redraws} redraws in ${seconds.toFixed(2)} s (at most 10 a second)`);
+        await waitFor('every burst instance back in in_progress', 5000, async () => (await listedIds(api, inProgress)).filter((id) => ids.includes(id)).length === ids.length);
+      } finally {
+        await other.close();
+      }
+    },
+    60_000,
   ],
   [
     'connections defined in workspace settings are added to and removed from there, not copied to user settings',
@@ -130,11 +269,26 @@ const cases: Case[] = [
   ],
 ];
 
+/** Every case has a timeout: a broken one goes red instead of holding up the rest. */
+async function withTimeout(name: string, ms: number, fn: () => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      fn(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`'${name}' did not finish within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function run(api: ExtensionApi): Promise<void> {
   const results: { name: string; ok: boolean; error?: string }[] = [];
-  for (const [name, fn] of cases) {
+  for (const [name, fn, timeoutMs = 15_000] of cases) {
     try {
-      await fn(api);
+      await withTimeout(name, timeoutMs, () => fn(api));
       results.push({ name, ok: true });
     } catch (err) {
       results.push({ name, ok: false, error: err instanceof Error ? err.stack ?? err.message : String(err) });

@@ -1,0 +1,202 @@
+/// <reference lib="dom" />
+/**
+ * Writes in a real VS Code: the guard preview of Apply Event (exact text, on the
+ * instance's current context) and read-only connections (refused from the palette,
+ * server unchanged, no write actions in the row menus).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { RcpClient } from '../../src/rcp';
+import { startEmulator, type EmulatorProcess } from '../emulator/process';
+import { VsCode } from './harness';
+
+const STEP = { timeout: 120_000 };
+
+describe('writes: guard previews and read-only connections', { timeout: 600_000 }, () => {
+  let emu: EmulatorProcess | undefined;
+  let client: RcpClient | undefined;
+  let vs: VsCode;
+
+  before(async () => {
+    emu = await startEmulator({ seed: 'demo' });
+    client = await RcpClient.connect({ host: emu.host, port: emu.port });
+    // One whose guard on 'pay' (ctx.amount > 0) passes on its context, one whose guard fails.
+    await client.createInstance({ machine: 'order', version: 1, instance_id: 'guard-passes', initial_ctx: { amount: 5 } });
+    await client.createInstance({ machine: 'order', version: 1, instance_id: 'guard-fails', initial_ctx: { customer: 'ada' } });
+    // A machine of its own, so its one instance is the only row under its state.
+    await client.putMachine({ machine: 'gadget', version: 1, definition: { states: ['new', 'done'], initial: 'new', transitions: [{ from: 'new', event: 'finish', to: 'done' }] } });
+    await client.createInstance({ machine: 'gadget', version: 1, instance_id: 'ro-gadget', initial_ctx: { amount: 7 } });
+    vs = await VsCode.launch({
+      name: 'writes',
+      settings: {
+        'rstmdb.instancesPageSize': 5,
+        'rstmdb.connections': [
+          { name: 'Writable', host: '127.0.0.1', port: emu.port },
+          { name: 'Read-only', host: '127.0.0.1', port: emu.port, readOnly: true },
+        ],
+      },
+    });
+    await vs.openExplorer();
+  }, STEP);
+
+  after(async () => {
+    await vs?.close();
+    await client?.close();
+    await emu?.stop();
+  }, STEP);
+
+  /** Palette commands act on the active connection: make it this one (through the status bar's switcher). */
+  async function activate(name: string): Promise<void> {
+    await vs.runCommand('rstmdb: Switch Active Connection…');
+    await vs.pick(name);
+    await vs.page.waitForFunction((n) => [...document.querySelectorAll('.statusbar-item')].some((e) => (e.textContent ?? '').trim() === `rstmdb: ${n}`), name, { timeout: 15_000 });
+  }
+
+  /** Answers the instance id prompt titled exactly `title` (the next step's title starts the same). */
+  async function answerId(id: string, title: string): Promise<void> {
+    const widget = vs.page.locator('.quick-input-widget');
+    await widget.locator('.quick-input-title').filter({ hasText: new RegExp(`^${title}$`) }).waitFor({ state: 'visible', timeout: 15_000 });
+    await widget.locator('.quick-input-box input').fill(id);
+    // The instance picker looks the id up: Enter once its row is first, as a user sees it before pressing.
+    const first = widget.locator('.quick-input-list .monaco-list-row').first();
+    await first.locator('.label-name', { hasText: new RegExp(`^${id}$`) }).waitFor({ state: 'visible', timeout: 15_000 });
+    await vs.page.keyboard.press('Enter');
+  }
+
+  /** The text of each event row of the open Apply Event pick (codicons render as empty spans). */
+  async function eventRows(): Promise<Map<string, string>> {
+    const rows = vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+    await rows.first().waitFor({ state: 'visible' });
+    // Label, description and detail are separate elements: their text pieces are joined with spaces.
+    const texts = await rows.evaluateAll((els) =>
+      els.map((e) => {
+        const pieces: string[] = [];
+        const walker = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+          // A separator's label ("similar commands", left over from the palette) is not part of the item.
+          if (n.textContent?.trim() && !n.parentElement?.closest('[class*="separator"]')) pieces.push(n.textContent.trim());
+        }
+        return [e.querySelector('.label-name')?.textContent ?? '', pieces.join(' ')] as [string, string];
+      }),
+    );
+    return new Map(texts);
+  }
+
+  test('guard preview: each event says whether its guard passes on the instance\'s current context', STEP, async () => {
+    await vs.failureScreenshot('guard-preview', async () => {
+      await activate('Writable');
+      await vs.runCommand('Notifications: Clear All Notifications');
+      await vs.runCommand('rstmdb: Apply Event…');
+      await answerId('guard-passes', 'Apply Event');
+      await vs.page.locator('.quick-input-widget .quick-input-title', { hasText: 'Apply Event to guard-passes (order v1, state created)' }).waitFor({ state: 'visible' });
+      let rows = await eventRows();
+      assert.equal(rows.get('pay'), 'pay created → paid guard ctx.amount > 0 — passes on the current context');
+      assert.equal(rows.get('cancel'), 'cancel created → cancelled no guard');
+      await vs.screenshot('guard-passes');
+      await vs.page.keyboard.press('Escape');
+
+      await vs.runCommand('rstmdb: Apply Event…');
+      await answerId('guard-fails', 'Apply Event');
+      await vs.page.locator('.quick-input-widget .quick-input-title', { hasText: 'Apply Event to guard-fails (order v1, state created)' }).waitFor({ state: 'visible' });
+      rows = await eventRows();
+      assert.equal(rows.get('pay'), 'pay created → paid guard ctx.amount > 0 — fails on the current context (payload merged after)');
+      assert.equal(rows.get('cancel'), 'cancel created → cancelled no guard');
+      await vs.screenshot('guard-fails');
+      // A payload that would make it pass does not: guards see the context before the merge.
+      await vs.answer('pay', 'Apply Event to guard-fails');
+      await vs.answer('{"amount": 5}', "Apply 'pay' to guard-fails");
+      // The server's own words sit in the middle; the rest is the extension's.
+      await vs.waitForExactNotification(/Event 'pay' was not applied to 'guard-fails': GUARD_FAILED: .+\. Guards are checked against the context before the payload is merged\./);
+      assert.equal((await client!.getInstance({ instance_id: 'guard-fails' })).state, 'created');
+      await vs.runCommand('Notifications: Clear All Notifications');
+
+      // And the one the preview said passes does, with an empty payload.
+      await vs.runCommand('rstmdb: Apply Event…');
+      await answerId('guard-passes', 'Apply Event');
+      await vs.answer('pay', 'Apply Event to guard-passes');
+      await vs.answer('{}', "Apply 'pay' to guard-passes");
+      await vs.waitForExactNotification(/guard-passes: created → paid on 'pay' \(WAL offset \d+\)\./);
+      assert.equal((await client!.getInstance({ instance_id: 'guard-passes' })).state, 'paid');
+    });
+  });
+
+  test('read-only: Create, Apply and Delete from the palette are refused with the reason, and the server is unchanged', STEP, async () => {
+    await vs.failureScreenshot('read-only-palette', async () => {
+      await activate('Read-only');
+      const before = await client!.listInstances({ machine: 'gadget', state: 'new', limit: 1 });
+      const refusal = (action: string) => `Connection 'Read-only' is read-only: ${action} is not allowed. Edit the connection to allow writes.`;
+
+      await vs.runCommand('Notifications: Clear All Notifications');
+      await vs.runCommand('rstmdb: Create Instance…');
+      await vs.waitForExactNotification(refusal('creating an instance'));
+      assert.equal(await vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'order' }).count(), 0, 'no machine was offered');
+
+      await vs.runCommand('Notifications: Clear All Notifications');
+      await vs.runCommand('rstmdb: Apply Event…');
+      await answerId('ro-gadget', 'Apply Event');
+      await vs.waitForExactNotification(refusal('applying an event'));
+
+      await vs.runCommand('Notifications: Clear All Notifications');
+      await vs.runCommand('rstmdb: Delete Instance');
+      await answerId('ro-gadget', 'Delete Instance');
+      await vs.waitForExactNotification(refusal('deleting an instance'));
+      assert.equal(await vs.page.locator('.monaco-dialog-box').count(), 0, 'no delete confirmation');
+      await vs.screenshot('read-only-refused');
+
+      const inst = await client!.getInstance({ instance_id: 'ro-gadget' });
+      assert.equal(inst.state, 'new');
+      assert.deepEqual(inst.ctx, { amount: 7 });
+      assert.equal((await client!.listInstances({ machine: 'gadget', state: 'new', limit: 1 })).total, before.total);
+    });
+  });
+
+  /** The items of a row's context menu (right click), then the menu is closed. */
+  async function contextMenu(label: string | RegExp): Promise<string[]> {
+    await (await vs.waitForRow(label)).click({ button: 'right' });
+    const menu = vs.page.locator('.context-view .monaco-menu');
+    await menu.waitFor({ state: 'visible' });
+    const items = (await menu.locator('.action-item .action-label').allTextContents()).map((t) => t.trim()).filter(Boolean);
+    await vs.page.keyboard.press('Escape');
+    await menu.waitFor({ state: 'hidden' });
+    return items;
+  }
+
+  /** The inline actions a row shows on hover. */
+  async function inlineActions(label: string | RegExp): Promise<string[]> {
+    const row = await vs.waitForRow(label);
+    await row.hover();
+    return (await row.locator('.actions .action-label').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''))).filter(Boolean);
+  }
+
+  test('read-only: the write actions are absent from the row menus (and present on a writable connection)', STEP, async () => {
+    await vs.failureScreenshot('read-only-menus', async () => {
+      await vs.runCommand('Notifications: Clear All Notifications');
+      for (const conn of ['Writable', 'Read-only']) {
+        await vs.expand(new RegExp(`^${conn}$`));
+        await vs.waitForRowLabel(new RegExp(`^connection ${conn}, connected`));
+        await vs.expand('gadget');
+        await vs.expand('v1');
+        await vs.expand(/^new$/);
+        await vs.waitForRow('ro-gadget');
+        const writable = conn === 'Writable';
+        const instanceMenu = await contextMenu('ro-gadget');
+        assert.ok(instanceMenu.includes('Open Instance as JSON') && instanceMenu.includes('Copy Instance ID'), `${conn} instance menu: ${instanceMenu.join(', ')}`);
+        for (const write of ['Apply Event…', 'Delete Instance']) assert.equal(instanceMenu.includes(write), writable, `${write} in the ${conn} instance menu: ${instanceMenu.join(', ')}`);
+        const inline = await inlineActions('ro-gadget');
+        assert.ok(inline.includes('Open Inspector'), `${conn} inline: ${inline.join(', ')}`);
+        assert.equal(inline.includes('Apply Event…'), writable, `${conn} inline actions: ${inline.join(', ')}`);
+        if (writable) {
+          // The inline action does what the palette does, for this row.
+          await (await vs.waitForRow('ro-gadget')).locator('.actions .action-label[aria-label="Apply Event…"]').click();
+          await vs.page.locator('.quick-input-widget .quick-input-title', { hasText: 'Apply Event to ro-gadget (gadget v1, state new)' }).waitFor({ state: 'visible' });
+          await vs.page.keyboard.press('Escape');
+        } else await vs.screenshot('read-only-instance-row');
+        const stateMenu = await contextMenu(/^new$/);
+        assert.equal(stateMenu.includes('Create Instance…'), writable, `${conn} state menu: ${stateMenu.join(', ')}`);
+        const connMenu = await contextMenu(new RegExp(`^${conn}$`));
+        assert.equal(connMenu.includes('Create Instance…'), writable, `${conn} connection menu: ${connMenu.join(', ')}`);
+        await vs.collapse(new RegExp(`^${conn}$`));
+      }
+    });
+  });
+});
