@@ -104,6 +104,10 @@ export class ContextTree {
     const keys = Object.keys(this.ctx);
     this.empty.textContent = keys.length === 0 ? 'The context is empty.' : hits && hits.size === 0 ? 'Nothing in the context matches.' : '';
     this.addChildren(this.tree, this.ctx, [], hits);
+    // vscode-tree leaves room for the arrow before leaves only once some branch has rendered children, and ours
+    // are made on first open: tell it now, so leaf keys line up with branch keys.
+    const tree = this.tree as HTMLElement & { updateComplete?: Promise<unknown>; updateHasBranchItemFlag?: () => void };
+    void tree.updateComplete?.then(() => tree.updateHasBranchItemFlag?.());
   }
 
   private addChildren(parent: Element, value: unknown, path: Path, hits: Set<string> | undefined, start = 0): void {

@@ -301,7 +301,22 @@ describe('the instance inspector in a real VS Code', { timeout: 300_000 }, () =>
       await frame.waitForSelector('g.state[data-state="cancelled"][aria-current="true"]', { timeout: 15_000 });
       assert.equal(await frame.$eval('.state-badge', (b) => b.textContent?.trim()), 'cancelled');
       await until('its tab in front', async () => ((await vs.page.locator('.tab.active').first().textContent()) ?? '').includes(`${id} · order v1`));
-      await vs.runCommand('View: Close Editor');
+    });
+  });
+
+  test('an instance deleted by another client: its inspector says so, offers to close, and Close closes it', { timeout: 60_000 }, async () => {
+    await vs.failureScreenshot('inspector-deleted', async () => {
+      const id = 'e2e-open-inspector';
+      const frame = await inspectorFrame(vs, id);
+      await client.deleteInstance({ instance_id: id });
+      const banner = await frame.waitForSelector('.banner.deleted', { timeout: 10_000 });
+      assert.match((await banner.textContent()) ?? '', /This instance was deleted/);
+      // Nothing is offered that would write to it.
+      assert.equal(await frame.$eval('vscode-toolbar-button[icon="play"]', (b) => b.hasAttribute('disabled')), true);
+      assert.equal(await frame.$eval('vscode-toolbar-button[icon="trash"]', (b) => b.hasAttribute('disabled')), true);
+      await vs.screenshot('inspector-deleted');
+      await frame.click('.banner.deleted vscode-toolbar-button[icon="close"]');
+      await until('its tab closed', async () => (await vs.page.locator('.tab', { hasText: `${id} · order v1` }).count()) === 0);
     });
   });
 });
