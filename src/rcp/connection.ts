@@ -81,14 +81,6 @@ const TLS_REASONS: Record<string, string> = {
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the server certificate is not signed by a trusted CA',
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the server certificate is not signed by a trusted CA',
   ERR_TLS_CERT_ALTNAME_INVALID: 'the server certificate does not match the host name',
-  // Alerts a server sends when it refuses our side of mutual TLS (TLS 1.3 sends them after the
-  // handshake seemed done, so they arrive as the first read fails). OpenSSL's own text for them
-  // names a source file, not the certificate the user has to fix.
-  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: 'the server requires a client certificate',
-  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: 'the server rejected the client certificate',
-  ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE: 'the server rejected the client certificate',
-  ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN: 'the server rejected the client certificate',
-  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: 'the server rejected the client certificate',
 };
 
 /** The server's TLS alerts that mean "your client certificate is not acceptable". */

@@ -104,7 +104,7 @@ describe('Troubleshooting messages in a real VS Code', { timeout: 600_000 }, () 
 
   test('"TLS: the server requires a client certificate": mutual TLS without one', STEP, async () => {
     await vs!.failureScreenshot('no-client-cert', () =>
-      connectFails('No client certificate', `127.0.0.1:${mutual!.port}: TLS: the server requires a client certificate (ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED)`),
+      connectFails('No client certificate', `127.0.0.1:${mutual!.port}: TLS: the server requires a client certificate (mutual TLS): set certFile and keyFile`),
     );
   });
 
