@@ -174,6 +174,8 @@ describe('machine definition files in a real VS Code', { timeout: 300_000 }, () 
       await vs.pick(/^order v1$/);
       const input = vs.page.locator('.quick-input-widget .quick-input-box input');
       await input.waitFor({ state: 'visible' });
+      // The save dialog shows the folder first and adds the proposed file name a moment later.
+      await vs.page.waitForFunction(() => /order\.machine\.json$/.test((document.querySelector('.quick-input-widget .quick-input-box input') as HTMLInputElement | null)?.value ?? ''), undefined, { timeout: 10_000 }).catch(() => undefined);
       assert.match(await input.inputValue(), /order\.machine\.json$/);
       await vs.page.keyboard.press('Enter');
       await vs.page.locator('.tabs-container .tab.active', { hasText: 'order.machine.json' }).waitFor({ state: 'visible', timeout: 15_000 });
