@@ -323,6 +323,32 @@ export class VsCode {
     await this.page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ state: 'visible', timeout: 15_000 });
   }
 
+  /** Waits for the payload editor `<name>.json` (Apply Event, Create Instance) to be the active editor, its CodeLens drawn. */
+  async waitForPayloadEditor(name: string): Promise<void> {
+    await this.page.locator('.tabs-container .tab.active', { hasText: `${name}.json` }).waitFor({ state: 'visible', timeout: 15_000 });
+    await this.page.locator('.codelens-decoration', { hasText: /Schema / }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  }
+
+  /** Replaces the active editor's text, as typed. */
+  async replaceEditorText(text: string): Promise<void> {
+    await this.page.locator('.editor-instance .view-lines').first().click();
+    await this.page.keyboard.press('Control+A');
+    await this.page.keyboard.press('Delete');
+    await this.page.keyboard.insertText(text);
+  }
+
+  /** Types a payload into the payload editor `<name>.json` and sends it with Ctrl+Enter. */
+  async sendPayload(name: string, text: string): Promise<void> {
+    await this.waitForPayloadEditor(name);
+    await this.replaceEditorText(text);
+    await this.page.keyboard.press('Control+Enter');
+  }
+
+  /** The active editor's text, as shown. */
+  async editorText(): Promise<string> {
+    return this.page.evaluate(() => document.querySelector('.editor-instance .view-lines')?.textContent?.replace(/\u00a0/g, ' ') ?? '');
+  }
+
   async openExplorer(): Promise<void> {
     const tab = this.page.locator('.activitybar [aria-label*="rstmdb"]').first();
     await tab.waitFor({ state: 'visible', timeout: 30_000 });
