@@ -20,6 +20,7 @@ import { DefinitionCodeLensProvider, registerDefinitionCodeLens } from './editor
 import { DefinitionDiagnostics } from './editors/definitionDiagnostics';
 import { registerGuardHover } from './editors/guardHover';
 import { DEFINITION_SCHEME, DefinitionDocumentProvider } from './views/definitionDocument';
+import { PayloadEditors } from './views/payloadEditors';
 
 export interface ExtensionApi {
   manager: ConnectionManager;
@@ -53,6 +54,10 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
   const explorer = new ExplorerProvider(manager, new SortMemory(context.workspaceState));
   const instanceDocuments = new InstanceDocumentProvider(manager);
   const inspectors = new InspectorManager(manager, context.extensionUri, log);
+  // Before anything can open a payload document: VS Code's JSON support keeps a schema that failed to load.
+  const payloadEditors = new PayloadEditors();
+  context.subscriptions.push(payloadEditors, ...payloadEditors.register());
+  void payloadEditors.closeRestored();
   // Registered at once, so a window reload finds the serializer for the panels it restores.
   context.subscriptions.push(inspectors, inspectors.register());
   const lenses = new DefinitionCodeLensProvider(manager);
@@ -79,7 +84,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi | undef
     instanceDocuments,
     vscode.workspace.registerTextDocumentContentProvider(INSTANCE_SCHEME, instanceDocuments),
     ...registerConnectionCommands(manager, log),
-    ...registerInstanceCommands(manager, explorer, view, instanceDocuments, picker),
+    ...registerInstanceCommands(manager, explorer, view, instanceDocuments, picker, { editors: payloadEditors, log }),
     ...registerInspectorCommands(manager, inspectors, picker),
     new DefinitionDiagnostics(),
     registerGuardHover(),

@@ -1,6 +1,4 @@
 import * as vscode from 'vscode';
-import { guardPreview, payloadIgnoredNote, unmergeableContextNote } from '../model/guardPreview';
-import { RcpError } from '../rcp';
 import type { ConnectionManager } from '../model/connectionManager';
 import { describeError, type ServerConnection } from '../model/serverConnection';
 import type { ExplorerProvider } from '../views/explorer';
@@ -11,18 +9,18 @@ import type { ExplorerNode } from '../views/nodes/node';
 import { StateNode } from '../views/nodes/stateNode';
 import { VersionNode } from '../views/nodes/versionNode';
 import { instanceUri, type InstanceDocumentProvider } from '../views/instanceDocument';
-import type { ChooseOptions, InstancePicker } from './instancePicker';
 import { versionList } from '../model/words';
-import { ask, pickConnection, refuseIfReadOnly, validateJsonObject } from './prompts';
+import { applyEventTo, deletedSentence, type ApplyEventDeps } from './applyEvent';
+import { createInstanceOf } from './createInstance';
+import type { ChooseOptions, InstancePicker } from './instancePicker';
+import { pickConnection, refuseIfReadOnly } from './prompts';
+import { classifyWriteFailure, newAttemptKey } from './writeOutcome';
 
 function connectionOf(node: ExplorerNode | undefined): ServerConnection | undefined {
   let n: ExplorerNode | undefined = node;
   while (n && !(n instanceof ConnectionNode)) n = n.parent;
   return n?.connection;
 }
-
-/** Payloads that failed to apply, kept so the next attempt starts from what the user typed. */
-const unsentPayloads = new Map<string, string>();
 
 /** `{connection, instanceId}` from the inspector (its webview's requests are checked before they get here). */
 function instanceRef(manager: ConnectionManager, arg: unknown): { conn: ServerConnection; id: string; event?: string } | undefined {
@@ -59,95 +57,12 @@ export async function targetInstance(
   return picker.choose(title, options);
 }
 
-/** A retry goes straight back to the payload of the same event on the same instance. */
-interface ApplyRetry {
-  conn: ServerConnection;
-  id: string;
-  event: string;
-  /** The user already chose to apply to this instance although it was deleted. */
-  deletedConfirmed?: boolean;
-}
-
-/** How the user is told that the WAL recorded an instance's deletion (the server still answers for it). */
-function deletedSentence(conn: ServerConnection, id: string): string {
-  return `'${id}' was deleted on '${conn.name}' (the WAL records its deletion). The server still answers for a deleted instance (deletes are soft)`;
-}
-
-/** Events still apply to a deleted instance (and are broadcast): ask before doing it. */
-async function confirmApplyToDeleted(conn: ServerConnection, id: string): Promise<boolean> {
-  const go = 'Apply Anyway';
-  const pick = await vscode.window.showWarningMessage(`${deletedSentence(conn, id)}, and applies events to it. Apply an event anyway?`, { modal: true }, go);
-  return pick === go;
-}
-
-async function applyEvent(manager: ConnectionManager, picker: InstancePicker, arg: unknown, again?: ApplyRetry): Promise<void> {
+async function applyEvent(deps: ApplyEventDeps, manager: ConnectionManager, picker: InstancePicker, arg: unknown): Promise<void> {
   // The inspector names the event when a transition on its diagram was clicked.
-  const ref = again ? undefined : instanceRef(manager, arg);
-  if (ref?.event) again = { conn: ref.conn, id: ref.id, event: ref.event };
-  const target = again ?? (await targetInstance(manager, picker, arg, 'Apply Event', { fromCursor: true, fromContext: true }));
+  const ref = instanceRef(manager, arg);
+  const target = await targetInstance(manager, picker, arg, 'Apply Event', { fromCursor: true, fromContext: true });
   if (!target) return;
-  const { conn, id } = target;
-  if (refuseIfReadOnly(conn, 'applying an event')) return;
-  let deletedConfirmed = again?.deletedConfirmed ?? false;
-  if (!deletedConfirmed && conn.changes.isDeleted(id)) {
-    if (!(await confirmApplyToDeleted(conn, id))) return;
-    deletedConfirmed = true;
-  }
-  let client;
-  let inst;
-  let def;
-  try {
-    client = await conn.ensureClient();
-    inst = await client.getInstance({ instance_id: id });
-    def = (await conn.definition(inst.machine, inst.version)).definition;
-  } catch (err) {
-    void vscode.window.showErrorMessage(`Cannot apply an event to '${id}': ${describeError(err)}`);
-    return;
-  }
-  const options = def.transitions.filter((t) => t.from.includes(inst.state));
-  if (!options.length) {
-    void vscode.window.showInformationMessage(`'${id}' is in state '${inst.state}', which has no outgoing transitions.`);
-    return;
-  }
-  let event = again?.event;
-  const contextNote = unmergeableContextNote(inst.ctx);
-  if (!event) {
-    // Guards see the context before the payload is merged, so each preview is what the server will decide.
-    const items = options.map((t) => ({ label: t.event, description: `${inst.state} → ${t.to}`, detail: guardPreview(t.guard, inst.ctx), event: t.event }));
-    const picked = await vscode.window.showQuickPick(items, {
-      title: `Apply Event to ${id} (${inst.machine} v${inst.version}, state ${inst.state})`,
-      placeHolder: contextNote ? `Event — ${contextNote}` : 'Event',
-      matchOnDetail: true,
-    });
-    if (!picked) return;
-    event = picked.event;
-  }
-  const key = `${conn.name}\u0000${id}\u0000${event}`;
-  const payloadText = await ask({
-    title: `Apply '${event}' to ${id}`,
-    prompt: payloadIgnoredNote(inst.ctx) ?? 'Payload (a JSON object, shallow-merged into the context after guards are checked)',
-    value: unsentPayloads.get(key) ?? '{}',
-    validateInput: validateJsonObject,
-  });
-  if (payloadText === undefined) return;
-  const payload = payloadText.trim() ? (JSON.parse(payloadText) as Record<string, unknown>) : {};
-  try {
-    const r = await client.applyEvent({ instance_id: id, event, payload, expected_state: inst.state });
-    unsentPayloads.delete(key);
-    const inspect = 'Open Inspector';
-    const ignored = Object.keys(payload).length ? payloadIgnoredNote(inst.ctx) : undefined;
-    // The WAL offset is in the log (every write is logged at Info), not in the sentence the user reads.
-    const done = `${id}: ${r.from_state} → ${r.to_state} on '${event}'.`;
-    void (ignored ? vscode.window.showWarningMessage(`${done} ${ignored}`, inspect) : vscode.window.showInformationMessage(done, inspect)).then(
-      (pick) => pick === inspect && vscode.commands.executeCommand('rstmdb.openInspector', { connection: conn.name, instanceId: id }),
-    );
-  } catch (err) {
-    unsentPayloads.set(key, payloadText);
-    const edit = 'Edit Payload and Retry';
-    const hint = err instanceof RcpError && err.code === 'GUARD_FAILED' ? ' Guards are checked against the context before the payload is merged.' : '';
-    const pick = await vscode.window.showErrorMessage(`Event '${event}' was not applied to '${id}': ${describeError(err)}.${hint}`, edit);
-    if (pick === edit) await applyEvent(manager, picker, undefined, { conn, id, event, deletedConfirmed });
-  }
+  await applyEventTo(deps, target.conn, target.id, { event: ref?.event });
 }
 
 export function registerInstanceCommands(
@@ -156,6 +71,7 @@ export function registerInstanceCommands(
   view: vscode.TreeView<ExplorerNode>,
   instanceDocuments: InstanceDocumentProvider,
   picker: InstancePicker,
+  deps: ApplyEventDeps,
 ): vscode.Disposable[] {
   const openDocument = async (conn: ServerConnection, id: string) => {
     const uri = instanceUri(conn.name, id);
@@ -227,7 +143,7 @@ export function registerInstanceCommands(
         void vscode.window.showErrorMessage(`Could not find '${target.id}' on '${target.conn.name}': ${describeError(err)}`);
       }
     }),
-    vscode.commands.registerCommand('rstmdb.applyEvent', (arg?: unknown) => applyEvent(manager, picker, arg)),
+    vscode.commands.registerCommand('rstmdb.applyEvent', (arg?: unknown) => applyEvent(deps, manager, picker, arg)),
     vscode.commands.registerCommand('rstmdb.createInstance', async (arg?: ExplorerNode) => {
       const conn = connectionOf(arg) ?? (await pickConnection(manager, 'Create Instance'));
       if (!conn || refuseIfReadOnly(conn, 'creating an instance')) return;
@@ -254,19 +170,7 @@ export function registerInstanceCommands(
             version = v.n;
           }
         }
-        const id = await ask({ title: `Create ${machine} v${version} instance (1/2)`, prompt: 'Instance id (leave empty to let the server choose)' });
-        if (id === undefined) return;
-        const ctxText = await ask({ title: `Create ${machine} v${version} instance (2/2)`, prompt: 'Initial context (JSON object, optional)', value: '{}', validateInput: validateJsonObject });
-        if (ctxText === undefined) return;
-        const created = await client.createInstance({
-          machine,
-          version,
-          ...(id.trim() ? { instance_id: id.trim() } : {}),
-          initial_ctx: ctxText.trim() ? JSON.parse(ctxText) : {},
-        });
-        // Applied now; the stream skips the WAL's record of it (applied once).
-        conn.changes.told({ kind: 'created', offset: created.wal_offset, instanceId: created.instance_id, machine, version, state: created.state });
-        void vscode.window.showInformationMessage(`Created ${created.instance_id} (${machine} v${version}) in state '${created.state}'.`);
+        await createInstanceOf(deps, conn, machine, version);
       } catch (err) {
         void vscode.window.showErrorMessage(`Could not create the instance: ${describeError(err)}`);
       }
@@ -293,15 +197,23 @@ export function registerInstanceCommands(
         del,
       );
       if (ok !== del) return;
+      let resent = false;
       try {
         const client = await target.conn.ensureClient();
-        const deleted = await client.deleteInstance({ instance_id: target.id });
+        // One key for this delete: a resend after a dropped connection is recognised by the server.
+        const deleted = await client.deleteInstance({ instance_id: target.id, idempotency_key: newAttemptKey() }, { onResend: () => (resent = true) });
         // The server sends no event for a delete: the stream is told here (and skips the WAL's record of it).
         target.conn.changes.told({ kind: 'deleted', offset: deleted.wal_offset, instanceId: target.id, machine: inst.machine, version: inst.version, state: inst.state });
         picker.forget(target.conn, target.id);
-        void vscode.window.showInformationMessage(`Deleted ${target.id}.`);
+        deps.log.info(`[${target.conn.name}] delete ${target.id}: deleted${resent ? ' (sent again after a reconnect, same idempotency key)' : ''}`);
+        void vscode.window.showInformationMessage(`Deleted ${target.id}.${resent ? ' The connection dropped while sending; it was sent again after reconnecting with the same idempotency key.' : ''}`);
       } catch (err) {
-        void vscode.window.showErrorMessage(`Could not delete '${target.id}': ${describeError(err)}`);
+        const failure = classifyWriteFailure(err);
+        deps.log.info(`[${target.conn.name}] delete ${target.id}: ${failure.kind === 'not_sent' ? 'not sent' : failure.kind === 'unknown' ? 'outcome unknown' : 'refused'} (${failure.reason})`);
+        if (failure.kind === 'not_sent') void vscode.window.showErrorMessage(`Deleting '${target.id}' was not sent, so nothing changed: ${failure.reason}`);
+        else if (failure.kind === 'unknown') {
+          void vscode.window.showWarningMessage(`Outcome unknown: deleting '${target.id}' was sent, but no answer came (${failure.reason}). Show WAL tells whether it was deleted.`);
+        } else void vscode.window.showErrorMessage(`Could not delete '${target.id}': ${failure.reason}`);
       }
     }),
   ];

@@ -18,18 +18,6 @@ export function validateFile(path: string, optional: boolean): string | undefine
   return undefined;
 }
 
-/** Validates a JSON object typed by the user; the message says where it breaks. */
-export function validateJsonObject(text: string): string | undefined {
-  if (!text.trim()) return undefined;
-  try {
-    const v = JSON.parse(text);
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'Enter a JSON object, e.g. {"amount": 42}.';
-    return undefined;
-  } catch (err) {
-    return `Not valid JSON: ${(err as Error).message}`;
-  }
-}
-
 /** The connection to act on: the given one, the only one, the active one, or the user's pick. */
 export async function pickConnection(manager: ConnectionManager, title: string, preferReady = true): Promise<ServerConnection | undefined> {
   const all = manager.all();

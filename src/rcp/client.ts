@@ -65,6 +65,12 @@ export interface RcpClientOptions {
 
 export type ClientState = 'connecting' | 'ready' | 'reconnecting' | 'closed';
 
+/** What a caller of one request wants to hear about it. */
+export interface RequestHooks {
+  /** The connection dropped after the request was written; it is being sent again (same params, same idempotency key). */
+  onResend?(): void;
+}
+
 /** Ops that only read: safe to send again after a reconnect. */
 const READ_OPS = new Set([
   'PING', 'INFO', 'GET_MACHINE', 'LIST_MACHINES', 'GET_INSTANCE', 'LIST_INSTANCES', 'WAL_READ', 'WAL_STATS',
@@ -214,18 +220,27 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
   }
 
   /** Any operation by name: resolves with its result, rejects with RcpError or RcpConnectionError. */
-  request<T = unknown>(op: string, params?: Record<string, unknown>): Promise<T> {
+  request<T = unknown>(op: string, params?: Record<string, unknown>, hooks?: RequestHooks): Promise<T> {
     const conn = this.pick();
     const retryable = READ_OPS.has(op) || (params !== undefined && typeof params.idempotency_key === 'string');
-    if (!conn) return this.waitForConnection().then((c) => this.send<T>(c, op, params, retryable));
-    return this.send<T>(conn, op, params, retryable);
+    if (!conn) {
+      // No connection came back in time: nothing was written.
+      return this.waitForConnection()
+        .catch((err: unknown) => {
+          throw err instanceof RcpConnectionError && !err.notSent ? new RcpConnectionError(this.address, err.kind, `${op} was not sent: ${err.message.replace(`${this.address}: `, '')}`, { cause: err, notSent: true }) : err;
+        })
+        .then((c) => this.send<T>(c, op, params, retryable, hooks));
+    }
+    return this.send<T>(conn, op, params, retryable, hooks);
   }
 
-  private send<T>(conn: Connection, op: string, params: Record<string, unknown> | undefined, retryable: boolean): Promise<T> {
+  private send<T>(conn: Connection, op: string, params: Record<string, unknown> | undefined, retryable: boolean, hooks?: RequestHooks): Promise<T> {
     const p = conn.request<T>(op, params);
     if (!this.reconnectOptions.enabled) return p;
     return p.catch((err: unknown) => {
       if (!(err instanceof RcpConnectionError) || err.kind === 'timeout' || this.closing) throw err;
+      // Never written: nothing happened on the server, and the caller is told exactly that.
+      if (err.notSent && !retryable) throw err;
       if (!retryable) {
         throw new RcpConnectionError(
           this.address,
@@ -235,7 +250,17 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
         );
       }
       // Once, after the connection is back: reads, and writes the server can recognise by idempotency_key.
-      return this.waitForConnection().then((c) => c.request<T>(op, params));
+      return this.waitForConnection().then(
+        (c) => {
+          if (!err.notSent) hooks?.onResend?.();
+          return c.request<T>(op, params);
+        },
+        (again: unknown) => {
+          if (err.notSent) throw again;
+          // The first attempt was written and the connection never came back: its outcome is unknown.
+          throw new RcpConnectionError(this.address, err.kind, `${op} was sent but the connection was lost before the server answered, and it did not come back to send it again: it may or may not have been applied (${err.message})`, { cause: again });
+        },
+      );
     });
   }
 
@@ -256,8 +281,13 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
   listMachines(): Promise<ListMachinesResult> {
     return this.request('LIST_MACHINES', {});
   }
-  createInstance(params: CreateInstanceParams): Promise<CreateInstanceResult> {
-    return this.request('CREATE_INSTANCE', params as unknown as Record<string, unknown>);
+  /**
+   * The server ignores CREATE_INSTANCE's idempotency_key, but with a key the
+   * client still resends after a dropped connection: safe only when the caller
+   * chose `instance_id` (a replay then answers INSTANCE_EXISTS, which the caller checks).
+   */
+  createInstance(params: CreateInstanceParams, hooks?: RequestHooks): Promise<CreateInstanceResult> {
+    return this.request('CREATE_INSTANCE', params as unknown as Record<string, unknown>, hooks);
   }
   getInstance(params: GetInstanceParams): Promise<GetInstanceResult> {
     return this.request('GET_INSTANCE', params as unknown as Record<string, unknown>);
@@ -265,11 +295,13 @@ export class RcpClient extends EventEmitter implements SubscriptionHost {
   listInstances(params: ListInstancesParams = {}): Promise<ListInstancesResult> {
     return this.request('LIST_INSTANCES', params as unknown as Record<string, unknown>);
   }
-  deleteInstance(params: DeleteInstanceParams): Promise<DeleteInstanceResult> {
-    return this.request('DELETE_INSTANCE', params as unknown as Record<string, unknown>);
+  /** With an `idempotency_key`, a delete cut off by a dropped connection is sent again after reconnecting (hooks.onResend says so). */
+  deleteInstance(params: DeleteInstanceParams, hooks?: RequestHooks): Promise<DeleteInstanceResult> {
+    return this.request('DELETE_INSTANCE', params as unknown as Record<string, unknown>, hooks);
   }
-  applyEvent(params: ApplyEventParams): Promise<ApplyEventResult> {
-    return this.request('APPLY_EVENT', params as unknown as Record<string, unknown>);
+  /** With an `idempotency_key`, an event cut off by a dropped connection is sent again after reconnecting; the server answers a replay with the first result. */
+  applyEvent(params: ApplyEventParams, hooks?: RequestHooks): Promise<ApplyEventResult> {
+    return this.request('APPLY_EVENT', params as unknown as Record<string, unknown>, hooks);
   }
   batch(params: BatchParams): Promise<BatchResult> {
     for (const op of params.ops) {

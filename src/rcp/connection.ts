@@ -142,6 +142,8 @@ export class Connection extends EventEmitter {
   /** Requests made in the same tick, encoded back to back; they leave in one write. */
   private readonly outbox = new FrameWriter();
   private flushScheduled = false;
+  /** Requests with an id up to this one were written to the socket; later ones fail as never sent. */
+  private writtenThrough = 0;
   private mode: 'unknown' | 'frames' | 'lines' = 'unknown';
   private readonly frames = new FrameDecoder();
   private readonly lines = new LineDecoder();
@@ -271,14 +273,14 @@ export class Connection extends EventEmitter {
 
   /** Sends a request; resolves with `result`, rejects with RcpError or RcpConnectionError. */
   request<T = unknown>(op: string, params?: Record<string, unknown>, timeoutMs = this.options.requestTimeoutMs): Promise<T> {
-    if (this.closedWith) return Promise.reject(this.closedWith);
+    if (this.closedWith) return Promise.reject(this.notSent(this.closedWith, op));
     const id = String(this.nextId++);
     // The server answers BAD_REQUEST to most ops sent without params: always send them, `{}` when empty.
     const message: Record<string, unknown> = { type: 'request', id, op, params: params ?? {} };
     try {
       this.outbox.push(message);
     } catch (err) {
-      return Promise.reject(new RcpConnectionError(this.address, 'protocol', `request ${op} could not be sent: ${(err as Error).message}`));
+      return Promise.reject(new RcpConnectionError(this.address, 'protocol', `request ${op} could not be sent: ${(err as Error).message}`, { notSent: true }));
     }
     if (this.options.trace) this.traceSafely('send', redact(message));
     if (this.outbox.length >= EARLY_FLUSH_BYTES) {
@@ -305,6 +307,7 @@ export class Connection extends EventEmitter {
     if (this.closedWith) return;
     this.lastSent = Date.now();
     this.socket.write(out);
+    this.writtenThrough = this.nextId - 1;
   }
 
   private ensureSweep(timeoutMs: number): void {
@@ -441,10 +444,16 @@ export class Connection extends EventEmitter {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.keepAliveTimer) clearInterval(this.keepAliveTimer);
     this.socket?.destroy();
-    const pending = [...this.pending.values()];
+    const pending = [...this.pending.entries()];
     this.pending.clear();
-    for (const p of pending) p.reject(err);
+    // Requests still in the outbox never reached the socket: say so, their outcome is known (nothing happened).
+    for (const [id, p] of pending) p.reject(Number(id) > this.writtenThrough ? this.notSent(err, p.op) : err);
     if (this.established) this.emit('close', err);
+  }
+
+  /** The same failure, for a request that was never written. */
+  private notSent(err: RcpConnectionError, op: string): RcpConnectionError {
+    return new RcpConnectionError(this.address, err.kind, `${op} was not sent: ${err.message.replace(`${this.address}: `, '')}`, { cause: err, notSent: true });
   }
 
   /** Says BYE (briefly) and closes. */

@@ -49,15 +49,22 @@ export type RcpConnectionErrorReason = 'client_certificate_required' | 'client_c
 export class RcpConnectionError extends Error {
   override readonly name = 'RcpConnectionError';
   readonly reason: RcpConnectionErrorReason | undefined;
+  /**
+   * The request never left: it was not written to the socket (too large, the
+   * client closed, no connection came back). A write that failed this way did
+   * nothing on the server; any other failure of a write leaves its outcome unknown.
+   */
+  readonly notSent: boolean;
   constructor(
     /** `host:port` of the server. */
     readonly address: string,
     readonly kind: RcpConnectionErrorKind,
     message: string,
-    options?: { cause?: unknown; reason?: RcpConnectionErrorReason },
+    options?: { cause?: unknown; reason?: RcpConnectionErrorReason; notSent?: boolean },
   ) {
-    super(`${address}: ${message}`, options);
+    super(`${address}: ${message}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.reason = options?.reason;
+    this.notSent = options?.notSent ?? false;
   }
 }
 

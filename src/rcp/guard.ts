@@ -251,8 +251,8 @@ const hasOwn = (o: object, key: string) => Object.prototype.hasOwnProperty.call(
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** A field's value: null when missing or when the path runs through anything but an object. Own properties only. */
-function resolve(ctx: unknown, path: string[]): GuardValue {
+/** A field's value as the server reads it: null when missing or when the path runs through anything but an object. Own properties only. */
+export function resolve(ctx: unknown, path: string[]): GuardValue {
   let cur: unknown = ctx;
   for (const key of path) {
     if (!isObject(cur)) return null;

@@ -1,5 +1,5 @@
 /** rstmdb's RCP client. Plain Node: nothing here imports `vscode`. */
-export { RcpClient, type RcpClientOptions, type ClientState } from './client';
+export { RcpClient, type RcpClientOptions, type ClientState, type RequestHooks } from './client';
 export { Subscription } from './subscription';
 export { RcpError, RcpConnectionError, FrameError, type RcpErrorCode, type RcpConnectionErrorKind } from './errors';
 export { UnsendableDefinitionError } from './definition';

@@ -136,7 +136,7 @@ describe('adding connections in a real VS Code', () => {
     });
   });
 
-  test('rstmdb: Apply Event from the palette previews guards, and a refused payload is kept for the retry', async () => {
+  test('rstmdb: Apply Event from the palette previews guards, and a refused payload stays in its editor', async () => {
     await vs.failureScreenshot('apply-event', async () => {
       await haveBoth();
       const client = await RcpClient.connect({ host: emu.host, port: emu.port, token: TOKEN });
@@ -150,21 +150,19 @@ describe('adding connections in a real VS Code', () => {
         assert.match((await pay.textContent()) ?? '', /ctx\.amount > 0.*fails on the current context/);
         await vs.screenshot('apply-event-guard-preview');
         await vs.answer('pay', 'Apply Event to e2e-order');
-        await vs.answer('{"amount": 5}', "Apply 'pay' to e2e-order");
-        await vs.waitForNotification(/Event 'pay' was not applied to 'e2e-order': GUARD_FAILED/);
+        // The guard fails on the current context: asked first.
+        await vs.page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Edit Payload Anyway' }).click();
+        await vs.sendPayload('pay', '{"amount": 5}');
+        await vs.waitForNotification(/'pay' was not applied to 'e2e-order': the guard `ctx.amount > 0` failed; it reads ctx.amount = null/);
         await vs.screenshot('apply-event-guard-failed');
-        const retry = vs.page.locator('.notifications-toasts .notification-toast .monaco-button', { hasText: 'Edit Payload and Retry' }).first();
-        await retry.click();
-        const input = vs.page.locator('.quick-input-widget .quick-input-box input');
-        await vs.page.locator('.quick-input-widget .quick-input-title', { hasText: "Apply 'pay' to e2e-order" }).waitFor({ state: 'visible' });
-        assert.equal(await input.inputValue(), '{"amount": 5}', 'what the user typed is still there');
-        await vs.page.keyboard.press('Escape');
+        assert.match(await vs.editorText(), /\{"amount": 5\}/, 'what the user typed is still there');
+        await vs.runCommand('View: Close Editor');
         assert.equal((await client.getInstance({ instance_id: 'e2e-order' })).state, 'created');
 
         await vs.runCommand('rstmdb: Apply Event…');
         await vs.answer('e2e-order');
         await vs.answer('cancel', 'Apply Event to e2e-order');
-        await vs.answer('{"reason": "e2e"}', "Apply 'cancel' to e2e-order");
+        await vs.sendPayload('cancel', '{"reason": "e2e"}');
         await vs.waitForNotification(/e2e-order: created → cancelled on 'cancel'/);
         const after = await client.getInstance({ instance_id: 'e2e-order' });
         assert.equal(after.state, 'cancelled');

@@ -192,8 +192,8 @@ describe('the explorer in a real VS Code', () => {
       await vs.expand(/^created$/);
       await vs.runCommand('rstmdb: Create Instance…');
       await vs.pick(/^order$/);
-      await vs.answer('e2e-made-here', 'Create order v1 instance (1/2)');
-      await vs.answer('{"customer": "ada", "amount": 3}', 'Create order v1 instance (2/2)');
+      await vs.answer('e2e-made-here', 'Create order v1 instance: id');
+      await vs.sendPayload('initial-context', '{"customer": "ada", "amount": 3}');
       await vs.waitForNotification(/Created e2e-made-here \(order v1\) in state 'created'/);
       const { total } = await client.listInstances({ machine: 'order', state: 'created', limit: 1 });
       await vs.waitForRowLabel(/^instance e2e-made-here in created/, 5000);

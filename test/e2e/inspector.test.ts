@@ -68,18 +68,6 @@ async function focusDiagram(vs: VsCode, frame: Frame): Promise<void> {
 }
 
 /** Switches the colour theme the way a user does: Preferences: Color Theme, then the theme's row. */
-async function setTheme(vs: VsCode, filter: string, row: RegExp): Promise<void> {
-  await vs.page.keyboard.press('Escape');
-  await vs.page.keyboard.press('F1');
-  const input = vs.page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill('>Preferences: Color Theme');
-  // Clicked by its exact name: Enter would run whichever command ranks first.
-  await vs.pick(/^Preferences: Color Theme$/);
-  await input.waitFor({ state: 'visible' });
-  await input.fill(filter);
-  await vs.pick(row);
-}
 
 describe('the instance inspector in a real VS Code', { timeout: 300_000 }, () => {
   let emu: EmulatorProcess;
@@ -172,10 +160,15 @@ describe('the instance inspector in a real VS Code', { timeout: 300_000 }, () =>
       await vs.page.keyboard.press(back);
       assert.equal((await diagramFocus(frame)).event, 'deliver');
       await vs.screenshot('inspector-keyboard-focus');
-      // Enter on the way out of the current state: Apply Event asks for its payload.
+      // Enter on the way out of the current state: Apply Event opens its payload editor; closing it cancels.
       await vs.page.keyboard.press('Enter');
-      await vs.page.locator('.quick-input-widget .quick-input-title', { hasText: "Apply 'deliver'" }).waitFor({ state: 'visible', timeout: 10_000 });
-      await vs.page.keyboard.press('Escape');
+      await vs.waitForPayloadEditor('deliver');
+      // Its own tab's close button: a palette command could close the inspector's group along with it.
+      const tab = vs.page.locator('.tabs-container .tab', { hasText: 'deliver.json' });
+      await tab.hover();
+      await tab.locator('.tab-actions .action-label').first().click();
+      await tab.waitFor({ state: 'detached', timeout: 10_000 });
+      assert.equal(await vs.page.locator('.monaco-dialog-box').count(), 0, 'closing never asks to save');
       assert.equal((await client.getInstance({ instance_id: ID })).state, 'shipped', 'nothing applied without the payload step');
     });
   });
@@ -185,7 +178,7 @@ describe('the instance inspector in a real VS Code', { timeout: 300_000 }, () =>
       const frame = await inspectorFrame(vs, ID);
       const edge = await frame.waitForSelector('.edge.out.pass[data-event="deliver"]', { timeout: 5000 });
       await edge.click();
-      await vs.answer('{"signed_by": "ada"}', "Apply 'deliver'");
+      await vs.sendPayload('deliver', '{"signed_by": "ada"}');
       await until('the server to report delivered', async () => (await client.getInstance({ instance_id: ID })).state === 'delivered');
       await frame.waitForSelector('g.state[data-state="delivered"][aria-current="true"]', { timeout: 5000 });
       assert.equal((await client.getInstance({ instance_id: ID })).ctx.signed_by, 'ada');
@@ -203,7 +196,7 @@ describe('the instance inspector in a real VS Code', { timeout: 300_000 }, () =>
         ['Dark Modern', /^(Default )?Dark Modern$/, 'vscode-dark', 'dark'],
       ];
       for (const [filter, row, cls, name] of themes) {
-        await setTheme(vs, filter, row);
+        await vs.setColorTheme(filter, row);
         const frame = await inspectorFrame(vs, ID);
         await frame.waitForFunction((c) => document.body.classList.contains(c), cls, { timeout: 15_000 });
         // The keyboard focus ring shows in every theme (it takes the theme's focus colour).
@@ -294,7 +287,7 @@ describe('the instance inspector in a real VS Code', { timeout: 300_000 }, () =>
       await row.hover();
       await row.locator('.action-label[aria-label^="Apply Event"]').click();
       await vs.answer('cancel', `Apply Event to ${id}`);
-      await vs.answer('{}', `Apply 'cancel' to ${id}`);
+      await vs.sendPayload('cancel', '{}');
       await vs.waitForNotification(new RegExp(`${id}: created → cancelled on 'cancel'`));
       await vs.page.locator('.notifications-toasts .notification-toast .monaco-button', { hasText: /^Open Inspector$/ }).first().click();
       const frame = await inspectorFrame(vs, id);

@@ -103,7 +103,7 @@ describe('deleted instances and null contexts in a real VS Code', () => {
         await vs.waitForNotification(/Cannot apply an event to 'gone-1': INSTANCE_NOT_FOUND/);
       } else {
         await vs.answer('pay', 'Apply Event to gone-1');
-        await vs.answer('{}', "Apply 'pay' to gone-1");
+        await vs.sendPayload('pay', '{}');
         await vs.waitForNotification(/gone-1: created → paid on 'pay'/);
         assert.equal((await client.getInstance({ instance_id: 'gone-1' })).state, 'paid');
       }
@@ -127,17 +127,18 @@ describe('deleted instances and null contexts in a real VS Code', () => {
       await title.waitFor({ state: 'visible' });
       const input = vs.page.locator('.quick-input-widget .quick-input-box input');
       assert.match((await input.getAttribute('placeholder')) ?? '', /The context is null: payloads will not be merged into it/);
-      const pay = vs.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'pay' }).first();
+      // By its label: "payloads" in another row's detail would match a plain text filter.
+      const pay = vs.page.locator('.quick-input-widget .monaco-list-row', { has: vs.page.locator('.label-name', { hasText: /^pay$/ }) }).first();
       assert.match((await pay.textContent()) ?? '', /ctx\.amount > 0 — .*fails on the null context \(payloads are not merged\)/);
       const skip = vs.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'skip' }).first();
       assert.match((await skip.textContent()) ?? '', /!ctx\.hold — .*passes on the null context/);
       await vs.screenshot('null-ctx-preview');
       await vs.answer('skip', 'Apply Event to blank-1');
-      const payloadStep = vs.page.locator('.quick-input-widget .quick-input-title', { hasText: "Apply 'skip' to blank-1" });
-      await payloadStep.waitFor({ state: 'visible' });
-      assert.match((await vs.page.locator('.quick-input-widget .quick-input-message').textContent()) ?? '', /The payload will be ignored: this instance's context is null/);
+      await vs.waitForPayloadEditor('skip');
+      const note = vs.page.locator('.codelens-decoration', { hasText: "The payload will be ignored: this instance's context is null" });
+      await note.first().waitFor({ state: 'visible' });
       await vs.screenshot('null-ctx-payload');
-      await vs.answer('{"note": "lost"}', "Apply 'skip' to blank-1");
+      await vs.sendPayload('skip', '{"note": "lost"}');
       await vs.waitForNotification(/blank-1: created → paid on 'skip'.*The payload will be ignored/);
       const after = await client.getInstance({ instance_id: 'blank-1' });
       assert.equal(after.state, 'paid');

@@ -111,18 +111,23 @@ describe('writes: guard previews and read-only connections', { timeout: 600_000 
       assert.equal(rows.get('cancel'), 'cancel created → cancelled no guard');
       await vs.screenshot('guard-fails');
       // A payload that would make it pass does not: guards see the context before the merge.
-      await vs.answer('pay', 'Apply Event to guard-fails');
-      await vs.answer('{"amount": 5}', "Apply 'pay' to guard-fails");
-      // The server's own words sit in the middle; the rest is the extension's.
-      await vs.waitForExactNotification(/Event 'pay' was not applied to 'guard-fails': GUARD_FAILED: .+\. Guards are checked against the context before the payload is merged\./);
+      await vs.pick(/^pay$/);
+      const dialog = vs.page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ state: 'visible' });
+      assert.match((await dialog.textContent()) ?? '', /The guard `ctx.amount > 0` reads ctx.amount = null and will fail\./);
+      await dialog.locator('.monaco-button', { hasText: 'Edit Payload Anyway' }).click();
+      await vs.sendPayload('pay', '{"amount": 5}');
+      // The guard and what it read are named; the advice is the extension's.
+      await vs.waitForExactNotification(/'pay' was not applied to 'guard-fails': the guard `ctx.amount > 0` failed; it reads ctx.amount = null\. Guards are checked before the payload is merged, so changing the payload cannot make it pass: change the instance's context first\./);
       assert.equal((await client!.getInstance({ instance_id: 'guard-fails' })).state, 'created');
+      await vs.runCommand('View: Close Editor');
       await vs.runCommand('Notifications: Clear All Notifications');
 
       // And the one the preview said passes does, with an empty payload.
       await vs.runCommand('rstmdb: Apply Event…');
       await answerId('guard-passes', 'Apply Event');
-      await vs.answer('pay', 'Apply Event to guard-passes');
-      await vs.answer('{}', "Apply 'pay' to guard-passes");
+      await vs.pick(/^pay$/);
+      await vs.sendPayload('pay', '{}');
       await vs.waitForExactNotification(/guard-passes: created → paid on 'pay'\./);
       assert.equal((await client!.getInstance({ instance_id: 'guard-passes' })).state, 'paid');
     });

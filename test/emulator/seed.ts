@@ -15,7 +15,35 @@ export const DEMO_MACHINES: { machine: string; version: number; definition: Mach
         { from: 'shipped', event: 'deliver', to: 'delivered' },
         { from: ['paid', 'delivered'], event: 'refund', to: 'refunded', guard: 'ctx.amount <= 500 || ctx.manager_approved == true' },
       ],
-      meta: { description: 'E-commerce order lifecycle' },
+      meta: {
+        description: 'E-commerce order lifecycle',
+        // What payload editors check against (rstmdb keeps meta as sent).
+        context_schema: {
+          type: 'object',
+          required: ['customer', 'amount'],
+          properties: {
+            customer: { type: 'string', description: 'Customer handle.' },
+            amount: { type: 'number', exclusiveMinimum: 0, description: 'Order total; pay needs it above 0.' },
+            currency: { enum: ['EUR', 'USD', 'GBP'] },
+            items: { type: 'array', items: { type: 'object', required: ['sku', 'qty'], properties: { sku: { type: 'string', pattern: '^SKU-' }, qty: { type: 'integer', minimum: 1 } } } },
+            address: { type: 'object', properties: { city: { type: 'string' }, zip: { type: 'string' } } },
+          },
+        },
+        payload_schemas: {
+          pay: { type: 'object', properties: { paid_at: { enum: ['card', 'transfer', 'cash'], description: 'How it was paid.' } } },
+          ship: {
+            type: 'object',
+            required: ['carrier'],
+            properties: {
+              carrier: { enum: ['DHL', 'UPS', 'DPD', 'Omniva'], description: 'Who carries the parcel.' },
+              tracking: { type: 'string', minLength: 6, description: "The carrier's tracking number." },
+            },
+            additionalProperties: false,
+          },
+          cancel: { type: 'object', properties: { reason: { type: 'string', minLength: 3 } } },
+          refund: { type: 'object', required: ['reason'], properties: { reason: { type: 'string', minLength: 3 }, manager_approved: { type: 'boolean' } } },
+        },
+      },
     },
   },
   {
@@ -91,11 +119,11 @@ const PATHS: Record<string, { events: string[]; payload?: Record<string, Record<
   order: [
     { events: [] },
     { events: ['pay'] },
-    { events: ['pay', 'ship'], payload: { pay: { paid_at: 'card' } } },
-    { events: ['pay', 'ship', 'deliver'] },
-    { events: ['pay', 'ship', 'deliver'] },
+    { events: ['pay', 'ship'], payload: { pay: { paid_at: 'card' }, ship: { carrier: 'DHL' } } },
+    { events: ['pay', 'ship', 'deliver'], payload: { ship: { carrier: 'UPS', tracking: '1Z999AA10123456784' } } },
+    { events: ['pay', 'ship', 'deliver'], payload: { ship: { carrier: 'Omniva' } } },
     { events: ['cancel'], payload: { cancel: { reason: 'customer request' } } },
-    { events: ['pay', 'refund'] },
+    { events: ['pay', 'refund'], payload: { refund: { reason: 'damaged in transit' } } },
   ],
   'approval@1': [{ events: [] }, { events: ['submit'] }, { events: ['submit', 'approve'] }, { events: ['submit', 'reject'] }],
   'approval@2': [{ events: [] }, { events: ['submit'] }, { events: ['submit', 'review'] }, { events: ['submit', 'review', 'approve'] }, { events: ['submit', 'reject'] }],

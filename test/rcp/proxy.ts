@@ -28,6 +28,12 @@ export interface FaultProxy {
 export interface ProxyFaults {
   /** Sees what the client sends; true drops that connection instead of forwarding. */
   cut?: (bytes: Buffer) => boolean;
+  /**
+   * Sees what the client sends; true forwards it, waits for the server's answer,
+   * drops that answer and cuts the connection: the request was carried out, and
+   * the client never hears so (a link lost mid-send).
+   */
+  cutAfterAnswer?: (bytes: Buffer) => boolean;
   /** Sees what the client sends; true forwards nothing, as a server that never answers. */
   swallow?: (bytes: Buffer) => boolean;
   /**
@@ -79,6 +85,13 @@ export async function startProxy(target: { host: string; port: number }, faults:
       if (faults.cut?.(d)) {
         client.destroy();
         upstream.destroy();
+      } else if (faults.cutAfterAnswer?.(d)) {
+        silent = true;
+        upstream.write(d);
+        upstream.once('data', () => {
+          client.destroy();
+          upstream.destroy();
+        });
       } else if (!faults.swallow?.(d)) upstream.write(d);
     });
     upstream.on('data', (d) => {
