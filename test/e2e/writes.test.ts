@@ -82,7 +82,7 @@ describe('writes: guard previews and read-only connections', { timeout: 600_000 
         const walker = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
         for (let n = walker.nextNode(); n; n = walker.nextNode()) {
           // A separator's label ("similar commands", left over from the palette) is not part of the item.
-          if (n.textContent?.trim() && !n.parentElement?.closest('[class*="separator"]')) pieces.push(n.textContent.trim());
+          if (n.textContent?.trim() && !n.parentElement?.closest('.quick-input-list-separator')) pieces.push(n.textContent.trim());
         }
         return [e.querySelector('.label-name')?.textContent ?? '', pieces.join(' ')] as [string, string];
       }),

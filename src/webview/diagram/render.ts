@@ -400,7 +400,12 @@ export class DiagramView {
       // Drawn above the other edges.
       g.parentNode?.appendChild(g);
     }
-    if (focused && document.activeElement !== focused.el) focused.el.focus({ preventScroll: true });
+    if (focused && document.activeElement !== focused.el) {
+      // Only while the webview has the keyboard: a live update must not take it from the editor or a quick pick
+      // (an iframe keeps its activeElement after losing focus). Otherwise it stays the Tab stop.
+      if (document.hasFocus()) focused.el.focus({ preventScroll: true });
+      else this.rove(focused.key);
+    }
     this.element.setAttribute(
       'aria-label',
       `Diagram of ${this.machineLabel}${this.current ? `, current state ${this.current}` : ''}. Arrows move between states and transitions, Enter applies a transition out of the current state, Home goes to the current state; Shift+arrows pan, plus and minus zoom, 0 fits.`,
