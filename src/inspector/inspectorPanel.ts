@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { HistoryIndex } from '../model/historyIndex';
 import type { Log } from '../model/log';
 import { describeError, type ServerConnection } from '../model/serverConnection';
-import type { ConnectionState, HistoryView, InspectorUiState, WebviewMessage } from '../protocol/inspector';
+import type { ConnectionState, HistoryView, InspectorUiState, InstanceSnapshot, WebviewMessage } from '../protocol/inspector';
 import { RcpError } from '../rcp';
 import type { InstanceSummary } from '../rcp/types';
 import { PanelHost } from './panelHost';
@@ -34,6 +34,8 @@ const SUMMARY_SEARCH = 3000;
 export class InspectorPanel extends PanelHost {
   private ready = false;
   private seq = 0;
+  /** What was shown last, so a disconnect can be said without reading (and so reconnecting) again. */
+  private lastSnapshot: InstanceSnapshot | undefined;
   private loading: Promise<void> | undefined;
   private reloadAgain = false;
   private summary: InstanceSummary | undefined;
@@ -70,7 +72,16 @@ export class InspectorPanel extends PanelHost {
 
   /** Something about the instance may have changed: re-read it if someone is looking. */
   changed(): void {
-    if (this.ready && this.panel.visible) void this.reload();
+    if (!this.ready || !this.panel.visible) return;
+    // The user disconnected: reading would connect again behind their back. Show the last snapshot as out of date.
+    if (this.connection.status === 'disconnected') {
+      if (this.lastSnapshot && this.lastSnapshot.connectionState !== 'disconnected') {
+        this.lastSnapshot = { ...this.lastSnapshot, connectionState: 'disconnected' };
+        this.post({ t: 'snapshot', seq: ++this.seq, snapshot: this.lastSnapshot });
+      }
+      return;
+    }
+    void this.reload();
   }
 
   reveal(preserveFocus = false): void {
@@ -171,21 +182,18 @@ export class InspectorPanel extends PanelHost {
       }
       const deleted = index.deleted(this.instanceId);
       if (this.disposed) return;
-      this.post({
-        t: 'snapshot',
-        seq: ++this.seq,
-        snapshot: buildSnapshot({
-          connection: conn.name,
-          connectionState: this.connectionState(),
-          readOnly: !!conn.config.readOnly,
-          instanceId: this.instanceId,
-          instance,
-          definition,
-          summary: this.summary,
-          deleted,
-          history,
-        }),
+      this.lastSnapshot = buildSnapshot({
+        connection: conn.name,
+        connectionState: this.connectionState(),
+        readOnly: !!conn.config.readOnly,
+        instanceId: this.instanceId,
+        instance,
+        definition,
+        summary: this.summary,
+        deleted,
+        history,
       });
+      this.post({ t: 'snapshot', seq: ++this.seq, snapshot: this.lastSnapshot });
       // The times come from a listing, which can be slow on a big state: the move is shown first, the times follow.
       if (!deleted && !this.summaryPending && (!this.summary || this.summary.last_wal_offset !== instance.last_wal_offset)) {
         this.summaryPending = true;

@@ -163,7 +163,10 @@ export function startInstanceView(api: WebviewApi): void {
     }
     if (s.connectionState !== 'ready') {
       return html`<div class="banner offline" role="status"><i class="codicon codicon-debug-disconnect" aria-hidden="true"></i>
-        <span>The connection is ${s.connectionState}; what is shown may be out of date.</span></div>`;
+        <span>The connection is ${s.connectionState}; what is shown may be out of date.</span>
+        ${s.connectionState === 'disconnected'
+          ? html`<vscode-toolbar-button icon="plug" label="Connect and refresh" @click=${() => host.request('refresh', {})}>Connect</vscode-toolbar-button>`
+          : nothing}</div>`;
     }
     return nothing;
   }

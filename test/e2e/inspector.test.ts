@@ -67,8 +67,6 @@ async function focusDiagram(vs: VsCode, frame: Frame): Promise<void> {
   await vs.page.keyboard.press('Home');
 }
 
-/** Switches the colour theme the way a user does: Preferences: Color Theme, then the theme's row. */
-
 describe('the instance inspector in a real VS Code', { timeout: 300_000 }, () => {
   let emu: EmulatorProcess;
   let client: RcpClient;
@@ -310,6 +308,35 @@ describe('the instance inspector in a real VS Code', { timeout: 300_000 }, () =>
       await vs.screenshot('inspector-deleted');
       await frame.click('.banner.deleted vscode-toolbar-button[icon="close"]');
       await until('its tab closed', async () => (await vs.page.locator('.tab', { hasText: `${id} · order v1` }).count()) === 0);
+    });
+  });
+  test('Disconnect in the tree: the open inspector says it is out of date and does not connect again; Connect in its banner does', { timeout: 60_000 }, async () => {
+    await vs.failureScreenshot('inspector-disconnected', async () => {
+      const id = 'e2e-offline';
+      await client.createInstance({ machine: 'order', version: 1, instance_id: id, initial_ctx: { amount: 3 } });
+      await vs.runCommand('rstmdb: Open Inspector');
+      await vs.answer(id, 'Open Inspector');
+      const frame = await inspectorFrame(vs, id);
+      await frame.waitForSelector('g.state[data-state="created"][aria-current="true"]', { timeout: 15_000 });
+
+      const connection = await vs.waitForRow(/^Local demo$/);
+      await connection.hover();
+      await connection.locator('.action-label[aria-label^="Disconnect"]').click();
+      await vs.waitForRowLabel(/^connection Local demo, disconnected/, 10_000);
+      // Said from what was shown: reading again would have connected behind the user's back (and said "connecting").
+      const banner = await frame.waitForSelector('.banner.offline', { timeout: 10_000 });
+      assert.equal((await banner.textContent())?.replace(/\s+/g, ' ').trim(), 'The connection is disconnected; what is shown may be out of date. Connect');
+      // Another client moves it meanwhile: the inspector does not see it, and the connection stays as the user left it.
+      await client.applyEvent({ instance_id: id, event: 'pay', payload: {} });
+      await vs.waitForRowLabel(/^connection Local demo, disconnected/, 5000);
+      assert.equal(await frame.$eval('.state-badge', (b) => b.textContent?.trim()), 'created');
+      await vs.screenshot('inspector-disconnected');
+
+      // Connect from the banner: connected again, and the move is shown.
+      await frame.click('.banner.offline vscode-toolbar-button[icon="plug"]');
+      await frame.waitForSelector('g.state[data-state="paid"][aria-current="true"]', { timeout: 15_000 });
+      await vs.waitForRowLabel(/^connection Local demo, connected/, 15_000);
+      assert.equal(await frame.$('.banner.offline'), null);
     });
   });
 });
