@@ -14,9 +14,35 @@ export class DefinitionCodeLensProvider implements vscode.CodeLensProvider, vsco
   readonly onDidChangeCodeLenses = this.changed.event;
   private readonly disposables: vscode.Disposable[];
 
+  /** A version stored by anyone (another client, Studio) changes what Deploy would do: one listener per connection. */
+  private readonly machineWatches = new Map<string, vscode.Disposable>();
+
   constructor(private readonly manager: ConnectionManager) {
     const refresh = () => this.changed.fire();
-    this.disposables = [manager.onDidChangeStatus(refresh), manager.onDidChangeActive(refresh), manager.onDidChangeConnections(refresh), this.changed];
+    this.disposables = [
+      manager.onDidChangeStatus(refresh),
+      manager.onDidChangeActive(refresh),
+      manager.onDidChangeConnections(() => {
+        this.watchMachines();
+        refresh();
+      }),
+      this.changed,
+    ];
+    this.watchMachines();
+  }
+
+  private watchMachines(): void {
+    const live = new Map(this.manager.all().map((c) => [c.name, c]));
+    for (const [name, d] of this.machineWatches) {
+      if (!live.has(name)) {
+        d.dispose();
+        this.machineWatches.delete(name);
+      }
+    }
+    for (const [name, conn] of live) {
+      this.machineWatches.get(name)?.dispose();
+      this.machineWatches.set(name, conn.changes.onChange((c) => c.kind === 'machine' && this.changed.fire()));
+    }
   }
 
   /** Ask for the lenses again (after a deploy, or a version stored by someone else). */
@@ -49,6 +75,7 @@ export class DefinitionCodeLensProvider implements vscode.CodeLensProvider, vsco
 
   dispose(): void {
     for (const d of this.disposables) d.dispose();
+    for (const d of this.machineWatches.values()) d.dispose();
   }
 }
 

@@ -132,6 +132,9 @@ describe('machine definition files in a real VS Code', { timeout: 300_000 }, () 
       await vs.setColorTheme('Light Modern', /^(Default )?Light Modern$/);
       await lens('Deployed to Local demo as shipment v2').waitFor({ state: 'visible', timeout: 10_000 });
       await vs.screenshot('light-codelens');
+      // Another client stores v3: the lens follows without the file changing or a refresh.
+      await client.putMachine({ machine: 'shipment', version: 3, definition: (await client.getMachine({ machine: 'shipment', version: 1 })).definition });
+      await lens('Deploy to Local demo as shipment v4').waitFor({ state: 'visible', timeout: 10_000 });
     });
   });
 
