@@ -166,8 +166,8 @@ const BREAKS = [
   },
   {
     name: 'a changed token not used until the next connect',
-    file: 'src/commands/connectionCommands.ts',
-    find: 'if (existing && tokenToStore !== undefined && JSON.stringify(existing) === JSON.stringify(config)) void manager.get(config.name)?.reconnect();',
+    file: 'src/commands/connectionWizard.ts',
+    find: 'if (existing && newSecret && sameSettings(existing, config)) void manager.get(config.name)?.reconnect();',
     replace: '',
     tests: ['e2e/connections.test.js'],
     expect: /Edit Connection/,

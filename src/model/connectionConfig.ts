@@ -82,6 +82,17 @@ export function parseConnections(raw: unknown): { connections: ConnectionConfig[
   return { connections, problems };
 }
 
+/**
+ * Whether two definitions say the same, whatever the order of their keys: an
+ * entry written by hand keeps its own order, and a token changed alone must
+ * still be noticed as the only change.
+ */
+export function sameSettings(a: ConnectionConfig, b: ConnectionConfig): boolean {
+  const sorted = (_key: string, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) : v;
+  return JSON.stringify(a, sorted) === JSON.stringify(b, sorted);
+}
+
 export function describeEndpoint(c: ConnectionConfig): string {
   return `${c.tls?.enabled ? 'tls' : 'tcp'}://${c.host}:${c.port}`;
 }

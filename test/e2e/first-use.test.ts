@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RcpClient } from '../../src/rcp';
 import { startEmulator, type EmulatorProcess } from '../emulator/process';
+import { observeWire } from '../rcp/wire-observer';
 import { resultsDir, VsCode } from './harness';
 
 describe('first use: the details a new user trips over, in a real VS Code', () => {
@@ -342,5 +343,90 @@ describe('first use: the details a new user trips over, in a real VS Code', () =
       assert.match(vs.extensionLog(), /\[info\] \[Local demo\] delete instance "audit-me": ok, WAL offset \d+/);
       assert.ok(!vs.extensionLog().includes('secret-card-4111'), 'no context in the log');
     });
+  });
+
+  test('Add Connection from an rstmdb:// address in two steps, with Back; its token only in the secret store, used, and moved with an edited address', { timeout: 120_000 }, async () => {
+    const token = 'tok-SeCrEt-9731';
+    // A server that requires this token: connecting proves the token was kept, and kept for this server.
+    const locked = await startEmulator({ token, seed: 'demo' });
+    const relay = await observeWire({ host: locked.host, port: locked.port }).catch(async (err: unknown) => {
+      await locked.stop();
+      throw err;
+    });
+    try {
+      await vs.failureScreenshot('add-by-address', async () => {
+        await fresh();
+        const name = `127.0.0.1:${locked.port}`;
+        const literal = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        const title = vs.page.locator('.quick-input-widget .quick-input-title');
+        const input = vs.page.locator('.quick-input-widget .quick-input-box input').first();
+        await vs.runCommand('rstmdb: Add Connection…');
+        await title.filter({ hasText: 'Add rstmdb Connection (1/7)' }).waitFor({ state: 'visible', timeout: 10_000 });
+        // A token about to go in the clear to another machine is said while it is typed.
+        await input.fill('rstmdb://abc@db.example.com:7401');
+        await vs.page.locator('.quick-input-widget .quick-input-message', { hasText: 'Without TLS, db.example.com receives the token in the clear: rstmdbs:// uses TLS.' }).waitFor({ state: 'visible', timeout: 10_000 });
+        await vs.screenshot('add-by-address-clear-warning');
+        await vs.answer(`rstmdb://${token}@${name}`, 'Add rstmdb Connection (1/7)');
+        // Host, port, transport and token came from the address: only the access is left, then "connect now?".
+        await title.filter({ hasText: 'Add rstmdb Connection (2/3)' }).waitFor({ state: 'visible', timeout: 10_000 });
+        await vs.screenshot('add-by-address-access');
+        // Back: the first step again, with what was typed (its token masked).
+        await vs.page.locator('.quick-input-widget .quick-input-left-action-bar .action-label, .quick-input-widget .codicon-quick-input-back').first().click();
+        await title.filter({ hasText: 'Add rstmdb Connection (1/3)' }).waitFor({ state: 'visible', timeout: 10_000 });
+        assert.equal(await input.inputValue(), `rstmdb://•••@${name}`);
+        await vs.screenshot('add-by-address-back');
+        await vs.page.keyboard.press('Enter');
+        await vs.answer('Read-only', 'Add rstmdb Connection (2/3)');
+        const saved = await vs.waitForExactNotification(`Saved connection '${name}' (${name}). Step 3/3: connect now?`);
+        assert.ok(!(await vs.notifications()).some((m) => m.includes(token)), `the token is never shown: ${saved}`);
+        const settings = vs.readSettings();
+        assert.match(settings, new RegExp(`"name": "${literal(name)}"`));
+        assert.match(settings, /"readOnly": true/);
+        assert.ok(!settings.includes(token), 'the token is not in settings.json');
+        await vs.page.locator('.notifications-toasts .notification-toast .monaco-button', { hasText: /^Connect$/ }).first().click();
+        await vs.waitForRowLabel(new RegExp(`^connection ${literal(name)}, connected`), 20_000);
+        assert.ok(!vs.extensionLog().includes(token), 'nor in the log');
+
+        // Edit: choose the field, change only that; Back from a field returns to the choice.
+        await vs.runCommand('rstmdb: Edit Connection…');
+        await vs.pick(new RegExp(`^${literal(name)}$`));
+        const edit = (n: number) => `Edit rstmdb Connection '${name}' (${n}/2)`;
+        await title.filter({ hasText: edit(1) }).waitFor({ state: 'visible', timeout: 10_000 });
+        const rows = vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+        const fields = await rows.evaluateAll((els) => els.map((r) => `${r.querySelector('.label-name')?.textContent?.trim()}: ${r.querySelector('.label-description')?.textContent?.trim()}`));
+        assert.deepEqual(fields, [`Name: ${name}`, `Address: ${name}`, 'Transport security: No TLS', 'Token: kept in the secret store', 'Access: read-only', 'Colour: none']);
+        await vs.screenshot('edit-which-field');
+        await vs.pick(/^Address$/);
+        await title.filter({ hasText: edit(2) }).waitFor({ state: 'visible', timeout: 10_000 });
+        await vs.page.locator('.quick-input-widget .quick-input-left-action-bar .action-label, .quick-input-widget .codicon-quick-input-back').first().click();
+        await title.filter({ hasText: edit(1) }).waitFor({ state: 'visible', timeout: 10_000 });
+        await vs.pick(/^Colour$/);
+        await title.filter({ hasText: edit(2) }).waitFor({ state: 'visible', timeout: 10_000 });
+        await vs.screenshot('edit-colour');
+        await vs.pick(/purple$/);
+        await vs.waitForExactNotification(`Saved connection '${name}' (${name}).`);
+        assert.match(vs.readSettings(), /"color": "purple"/);
+        assert.match(vs.readSettings(), /"readOnly": true/, 'the other fields are kept');
+        assert.match(vs.readSettings(), new RegExp(`"port": ${locked.port}`), 'the address was not changed by the field left with Back');
+        // Still connected afterwards, with the token it kept (a changed setting reconnects).
+        await vs.waitForRowLabel(new RegExp(`^connection ${literal(name)}, connected`), 20_000);
+
+        // Address: the user moved the connection (here to a relay in front of the same server), and its token
+        // goes with it — no question, and the new address hears AUTH and answers ok.
+        await vs.runCommand('rstmdb: Edit Connection…');
+        await vs.pick(new RegExp(`^${literal(name)}$`));
+        await title.filter({ hasText: edit(1) }).waitFor({ state: 'visible', timeout: 10_000 });
+        await vs.pick(/^Address$/);
+        await vs.answer(`127.0.0.1:${relay.port}`, edit(2));
+        await vs.waitForExactNotification(`Saved connection '${name}' (127.0.0.1:${relay.port}).`);
+        await vs.waitForRowLabel(new RegExp(`^connection ${literal(name)}, connected · 127\\.0\\.0\\.1:${relay.port}`), 20_000);
+        assert.ok(relay.connections.flat().includes('<AUTH ok'), JSON.stringify(relay.connections));
+        assert.equal(await vs.page.locator('.monaco-dialog-box').count(), 0, 'no question: the user moved it');
+        assert.ok(!vs.readSettings().includes(token) && !vs.extensionLog().includes(token), 'the token is still only a secret');
+      });
+    } finally {
+      await relay.close();
+      await locked.stop();
+    }
   });
 });

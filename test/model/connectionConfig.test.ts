@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseConnections, resolveUserPath, validateHost, validatePort } from '../../src/model/connectionConfig';
+import { parseConnections, resolveUserPath, sameSettings, validateHost, validatePort } from '../../src/model/connectionConfig';
 
 test('connection settings edited by hand: bad entries are reported, good ones kept', () => {
   const { connections, problems } = parseConnections([
@@ -30,4 +30,12 @@ test('certificate paths: ~ is the home folder, relative paths are refused rather
   assert.equal(resolveUserPath('~/certs/ca.pem'), join(homedir(), 'certs/ca.pem'));
   assert.equal(resolveUserPath(' /etc/ssl/ca.pem '), '/etc/ssl/ca.pem');
   assert.equal(resolveUserPath('certs/ca.pem'), undefined);
+});
+
+test('a definition written by hand in another key order is the same definition; a changed value is not', () => {
+  const byHand = { port: 7401, tls: { rejectUnauthorized: true, enabled: true }, host: 'db', name: 'prod' };
+  const byWizard = { name: 'prod', host: 'db', port: 7401, tls: { enabled: true, rejectUnauthorized: true } };
+  assert.ok(sameSettings(byHand, byWizard));
+  assert.ok(!sameSettings(byHand, { ...byWizard, tls: { enabled: true, rejectUnauthorized: false } }));
+  assert.ok(!sameSettings(byHand, { ...byWizard, readOnly: true }));
 });
