@@ -12,13 +12,15 @@ export function schemaSlotUri(slot: number): vscode.Uri {
 }
 
 /**
- * A path segment safe in a `jsonValidation` glob (no `* ? [ ] { }` or `/`) and
- * readable in a tab: anything else becomes `_`. The real names are kept by the
- * editor's session; the URI only has to be unique and legible.
+ * One path segment, as the user named it where possible: the tab, breadcrumbs and
+ * Problems show it ("Local demo", not "Local_demo"). Only what would split the path or
+ * read as a glob (`/ \ * ? [ ] { }`) and control characters become `_`. The schema globs
+ * match on the slot alone, and the editor's session keeps the real names; the URI only
+ * has to be unique (the slot) and legible.
  */
 export function safeSegment(s: string): string {
-  const out = s.replace(/[^A-Za-z0-9._@+=-]/g, '_').slice(0, 80);
-  return out || '_';
+  const out = s.replace(/[\u0000-\u001f\u007f/\\*?[\]{}]/g, '_').slice(0, 80);
+  return out.trim() === '' || out === '.' || out === '..' ? '_' : out;
 }
 
 /** `rstmdb-payload://<slot>/<connection>/<instance>/<EVENT>.json`: the slot first, as the schema glob matches it. */

@@ -126,6 +126,8 @@ describe('payload editors and safe writes in a real VS Code', () => {
       await vs.screenshot('diagnostics-dark');
       const problems = await problemsText();
       assert.match(problems, /carrier must be equal to one of the allowed values/);
+      // Where it is, in the user's words: the connection as named, not an encoded path.
+      assert.match(problems, /ship\.json\s*\/Local demo\/order-\d+/);
       // The same, in a light theme (VS Code applies an edited settings.json at once).
       await vs.setColorTheme('Light Modern', /^(Default )?Light Modern$/);
       await vs.page.locator('.monaco-workbench.vs').waitFor({ state: 'visible', timeout: 15_000 });
