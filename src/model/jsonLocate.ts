@@ -1,3 +1,5 @@
+import { parseTree, type Node as JsonNode } from 'jsonc-parser';
+
 /**
  * Where things are in a JSON text: the span of each value and property key by
  * JSON Pointer, so a validation error (ajv's `instancePath`) can be underlined
@@ -15,60 +17,28 @@ export interface JsonNodeSpans {
   key?: Span;
 }
 
-/** Every value's span by JSON Pointer (`''` is the root, `/a/0/b~1c` a nested one). */
+/** Every value's span by JSON Pointer (`''` is the root, `/a/0/b~1c` a nested one), from jsonc-parser's tree. */
 export function locateJson(text: string): Map<string, JsonNodeSpans> {
   const spans = new Map<string, JsonNodeSpans>();
-  let i = 0;
-  const ws = () => {
-    while (i < text.length && /\s/.test(text[i])) i++;
-  };
-  const str = (): string => {
-    const start = i;
-    i++;
-    while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
-    i++;
-    return JSON.parse(text.slice(start, i)) as string;
-  };
-  const value = (pointer: string, key?: Span): void => {
-    ws();
-    const start = i;
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      ws();
-      while (text[i] !== '}' && i < text.length) {
-        ws();
-        const keyStart = i;
-        const name = str();
-        const keySpan = { start: keyStart, end: i };
-        ws();
-        i++; // ':'
-        value(`${pointer}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`, keySpan);
-        ws();
-        if (text[i] === ',') i++;
-        ws();
+  const span = (n: JsonNode): Span => ({ start: n.offset, end: n.offset + n.length });
+  const visit = (node: JsonNode, pointer: string, key?: Span): void => {
+    spans.set(pointer, { value: span(node), ...(key ? { key } : {}) });
+    if (node.type === 'object') {
+      for (const prop of node.children ?? []) {
+        const [name, value] = prop.children ?? [];
+        if (name && value) visit(value, `${pointer}/${escapePointer(String(name.value))}`, span(name));
       }
-      i++;
-    } else if (c === '[') {
-      i++;
-      ws();
-      let n = 0;
-      while (text[i] !== ']' && i < text.length) {
-        value(`${pointer}/${n++}`);
-        ws();
-        if (text[i] === ',') i++;
-        ws();
-      }
-      i++;
-    } else if (c === '"') {
-      str();
-    } else {
-      while (i < text.length && /[^\s,\]}]/.test(text[i])) i++;
+    } else if (node.type === 'array') {
+      (node.children ?? []).forEach((item, i) => visit(item, `${pointer}/${i}`));
     }
-    spans.set(pointer, { value: { start, end: i }, key });
   };
-  value('');
+  const root = parseTree(text);
+  if (root) visit(root, '');
   return spans;
+}
+
+function escapePointer(name: string): string {
+  return name.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 /** The part of a validation error worth underlining. */
@@ -86,7 +56,7 @@ export interface SchemaErrorLike {
 export function spanOfError(spans: Map<string, JsonNodeSpans>, err: SchemaErrorLike): Span {
   const extra = err.keyword === 'additionalProperties' || err.keyword === 'unevaluatedProperties' ? err.params?.additionalProperty ?? err.params?.unevaluatedProperty : undefined;
   if (typeof extra === 'string') {
-    const child = spans.get(`${err.instancePath}/${extra.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+    const child = spans.get(`${err.instancePath}/${escapePointer(extra)}`);
     if (child?.key) return child.key;
   }
   const node = spans.get(err.instancePath) ?? spans.get('')!;
