@@ -78,7 +78,7 @@ describe('explorer details in a real VS Code', { timeout: 600_000 }, () => {
       await editorShowsInstance();
 
       await vs.runCommand('rstmdb: Open Instance as JSON');
-      await vs.answer(id, 'Open Instance as JSON');
+      await vs.answerInstance(id, 'Open Instance as JSON');
       await editorShowsInstance();
     });
   });
