@@ -250,8 +250,8 @@ symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'), 'dir');
 const tsc = [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', copy];
 // Compiling and unit tests run at low priority: other people's real-VS Code tests may be running.
 const niced = (cmd, cmdArgs) => (existsSync('/usr/bin/nice') ? ['/usr/bin/nice', ['-n', '10', cmd, ...cmdArgs]] : [cmd, cmdArgs]);
-// Each break's test output, for seeing what caught it.
-const logDir = join(root, 'test-results', 'mutations');
+// Each break's test output, for seeing what caught it; a run of some breaks keeps its own folder (another run's logs stay).
+const logDir = join(root, 'test-results', 'mutations', filters.length ? filters.join('+').replace(/[^\w+-]+/g, '_').slice(0, 80) : 'all');
 rmSync(logDir, { recursive: true, force: true });
 mkdirSync(logDir, { recursive: true });
 const lock = process.env.RSTMDB_E2E_LOCK;
