@@ -511,6 +511,20 @@ export class VsCode {
     return this.page.locator('.part.sidebar .monaco-list-row', { has: this.page.locator('.label-name', { hasText: label }) }).first();
   }
 
+  /**
+   * Waits until the clipboard holds exactly `text`, and fails naming what it holds. (Not
+   * waitForFunction: it does not await a promise, and a pending one counts as true.)
+   */
+  async waitForClipboard(text: string, timeout = 10_000): Promise<void> {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const held = await this.page.evaluate(() => navigator.clipboard.readText());
+      if (held === text) return;
+      if (Date.now() > deadline) throw new Error(`the clipboard holds ${JSON.stringify(held)}, not ${JSON.stringify(text)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   /** Waits until a tree row whose name matches is visible; returns it. */
   async waitForRow(label: string | RegExp, timeout = 20_000) {
     const row = this.treeRow(label);
