@@ -302,15 +302,15 @@ export class InstancePicker implements vscode.Disposable {
           qp.onDidAccept(() => {
             const item = qp.activeItems[0];
             const typed = pickRows({ connection: conn.name, suggestions: [], recent: [], listed: [], query: qp.value }).find((r) => r.kind === 'typed');
-            const exact = typed && qp.items.find((i) => i.row && !i.row.connection && i.row.id === typed.id)?.row;
             const justTyped = typed && Date.now() - typedAt < JUST_TYPED_MS && item?.row?.id !== typed.id;
-            // An id typed and entered at once: until its row is drawn, "Load more" may be the only row
-            // shown (it always is), and Enter means the id, not another page.
+            // "Load more" active under a fresh id is the pick's filter ahead of the rows for it (an id not
+            // listed yet leaves only that row): the user meant the id.
             if (item?.more && !justTyped) {
               catalog.retry();
               void pump(true);
               return;
             }
+            const exact = typed && qp.items.find((i) => i.row && !i.row.connection && i.row.id === typed.id)?.row;
             const row = justTyped ? (exact ?? typed) : (item?.row ?? typed);
             if (row) finish(row);
           }),

@@ -144,7 +144,7 @@ describe('adding connections in a real VS Code', () => {
         await client.createInstance({ machine: 'order', version: 1, instance_id: 'e2e-order', initial_ctx: { customer: 'ada' } });
         await vs.runCommand('Notifications: Clear All Notifications');
         await vs.runCommand('rstmdb: Apply Event…');
-        await vs.answer('e2e-order');
+        await vs.answerInstance('e2e-order', 'Apply Event');
         const pay = vs.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'pay' }).first();
         await pay.waitFor({ state: 'visible' });
         assert.match((await pay.textContent()) ?? '', /ctx\.amount > 0.*fails on the current context/);
@@ -160,6 +160,8 @@ describe('adding connections in a real VS Code', () => {
         assert.equal((await client.getInstance({ instance_id: 'e2e-order' })).state, 'created');
 
         await vs.runCommand('rstmdb: Apply Event…');
+        // Enter straight after typing, before the picker has rows for the id (only "Load more" matches
+        // it then): the typed id is what is applied to.
         await vs.answer('e2e-order');
         await vs.answer('cancel', 'Apply Event to e2e-order');
         await vs.sendPayload('cancel', '{"reason": "e2e"}');

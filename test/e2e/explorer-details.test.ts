@@ -66,7 +66,7 @@ describe('explorer details in a real VS Code', { timeout: 600_000 }, () => {
       await showGadget();
       await vs.page.evaluate(() => navigator.clipboard.writeText('nothing copied yet'));
       await vs.contextMenuAction(id, 'Copy Instance ID');
-      await vs.page.waitForFunction((want) => navigator.clipboard.readText().then((t) => t === want), id, { timeout: 10_000 });
+      await vs.waitForClipboard(id);
     });
   });
 
@@ -78,7 +78,7 @@ describe('explorer details in a real VS Code', { timeout: 600_000 }, () => {
       await editorShowsInstance();
 
       await vs.runCommand('rstmdb: Open Instance as JSON');
-      await vs.answer(id, 'Open Instance as JSON');
+      await vs.answerInstance(id, 'Open Instance as JSON');
       await editorShowsInstance();
     });
   });

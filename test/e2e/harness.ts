@@ -16,6 +16,11 @@ export const repoRoot = join(__dirname, '..', '..', '..');
 export const resultsDir = join(repoRoot, 'test-results');
 const VSIX = join(repoRoot, 'dist', 'rstmdb-vscode.vsix');
 
+/** Text as a pattern that matches exactly it. */
+function literal(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 function newestMtime(dir: string): number {
   let newest = 0;
   for (const name of readdirSync(dir)) {
@@ -353,6 +358,22 @@ export class VsCode {
     }
   }
 
+  /**
+   * Answers the instance picker titled exactly `title` (the next step's title may start the same)
+   * with an id: Enter once the picker's first row is that id, as a user sees it before pressing.
+   * Before that the extension host may not have the typed text yet, and an Enter then is lost.
+   */
+  async answerInstance(id: string, title: string): Promise<void> {
+    const widget = this.page.locator('.quick-input-widget');
+    await widget.locator('.quick-input-title').filter({ hasText: new RegExp(`^${literal(title)}$`) }).waitFor({ state: 'visible', timeout: 15_000 });
+    await widget.locator('.quick-input-box input').fill(id);
+    const first = widget.locator('.quick-input-list .monaco-list-row').first();
+    await first.locator('.label-name', { hasText: new RegExp(`^${literal(id)}$`) }).waitFor({ state: 'visible', timeout: 15_000 });
+    const before = await this.quickInputStep();
+    await this.page.keyboard.press('Enter');
+    await this.quickInputMovedOn(before);
+  }
+
   /** What identifies the quick input's current step: visible, title, value and prompt. */
   private quickInputStep(): Promise<string> {
     return this.page.evaluate(() => {
@@ -388,7 +409,7 @@ export class VsCode {
     await (await this.waitForRow(row)).click({ button: 'right' });
     const menu = this.page.locator('.context-view .monaco-menu');
     await menu.waitFor({ state: 'visible', timeout: 10_000 });
-    const entry = menu.locator('.action-menu-item', { has: this.page.locator('.action-label', { hasText: new RegExp(`^${item.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
+    const entry = menu.locator('.action-menu-item', { has: this.page.locator('.action-label', { hasText: new RegExp(`^${literal(item)}$`) }) }).first();
     // The menu focuses the item under the mouse; Enter runs it (a synthetic click can land before the menu takes clicks).
     await entry.hover();
     await this.page.waitForFunction(() => document.activeElement?.closest('.action-menu-item') !== null, undefined, { timeout: 5000 }).catch(() => undefined);
@@ -484,6 +505,20 @@ export class VsCode {
 
   treeRow(label: string | RegExp) {
     return this.page.locator('.part.sidebar .monaco-list-row', { has: this.page.locator('.label-name', { hasText: label }) }).first();
+  }
+
+  /**
+   * Waits until the clipboard holds exactly `text`, and fails naming what it holds. (Not
+   * waitForFunction: it does not await a promise, and a pending one counts as true.)
+   */
+  async waitForClipboard(text: string, timeout = 10_000): Promise<void> {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const held = await this.page.evaluate(() => navigator.clipboard.readText());
+      if (held === text) return;
+      if (Date.now() > deadline) throw new Error(`the clipboard holds ${JSON.stringify(held)}, not ${JSON.stringify(text)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   /** Waits until a tree row whose name matches is visible; returns it. */

@@ -60,17 +60,6 @@ describe('writes: guard previews and read-only connections', { timeout: 600_000 
     );
   }
 
-  /** Answers the instance id prompt titled exactly `title` (the next step's title starts the same). */
-  async function answerId(id: string, title: string): Promise<void> {
-    const widget = vs.page.locator('.quick-input-widget');
-    await widget.locator('.quick-input-title').filter({ hasText: new RegExp(`^${title}$`) }).waitFor({ state: 'visible', timeout: 15_000 });
-    await widget.locator('.quick-input-box input').fill(id);
-    // The instance picker looks the id up: Enter once its row is first, as a user sees it before pressing.
-    const first = widget.locator('.quick-input-list .monaco-list-row').first();
-    await first.locator('.label-name', { hasText: new RegExp(`^${id}$`) }).waitFor({ state: 'visible', timeout: 15_000 });
-    await vs.page.keyboard.press('Enter');
-  }
-
   /** The text of each event row of the open Apply Event pick (codicons render as empty spans). */
   async function eventRows(): Promise<Map<string, string>> {
     const rows = vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
@@ -81,8 +70,10 @@ describe('writes: guard previews and read-only connections', { timeout: 600_000 
         const pieces: string[] = [];
         const walker = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
         for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-          // A separator's label ("similar commands", left over from the palette) is not part of the item.
-          if (n.textContent?.trim() && !n.parentElement?.closest('.quick-input-list-separator')) pieces.push(n.textContent.trim());
+          // A separator's label ("similar commands", left over from the palette; "guard fails on the current
+          // context") is not part of the item. Only the label itself: the row under a separator has a
+          // separator-border class of its own, and its text is the item's.
+          if (n.textContent?.trim() && !n.parentElement?.closest('.quick-input-list-separator, .quick-input-list-separator-as-item')) pieces.push(n.textContent.trim());
         }
         return [e.querySelector('.label-name')?.textContent ?? '', pieces.join(' ')] as [string, string];
       }),
@@ -95,7 +86,7 @@ describe('writes: guard previews and read-only connections', { timeout: 600_000 
       await activate('Writable');
       await vs.runCommand('Notifications: Clear All Notifications');
       await vs.runCommand('rstmdb: Apply Event…');
-      await answerId('guard-passes', 'Apply Event');
+      await vs.answerInstance('guard-passes', 'Apply Event');
       await vs.page.locator('.quick-input-widget .quick-input-title', { hasText: 'Apply Event to guard-passes (order v1, state created)' }).waitFor({ state: 'visible' });
       let rows = await eventRows();
       assert.equal(rows.get('pay'), 'pay created → paid guard ctx.amount > 0 — passes on the current context');
@@ -104,7 +95,7 @@ describe('writes: guard previews and read-only connections', { timeout: 600_000 
       await vs.page.keyboard.press('Escape');
 
       await vs.runCommand('rstmdb: Apply Event…');
-      await answerId('guard-fails', 'Apply Event');
+      await vs.answerInstance('guard-fails', 'Apply Event');
       await vs.page.locator('.quick-input-widget .quick-input-title', { hasText: 'Apply Event to guard-fails (order v1, state created)' }).waitFor({ state: 'visible' });
       rows = await eventRows();
       assert.equal(rows.get('pay'), 'pay created → paid guard ctx.amount > 0 — fails on the current context (payload merged after)');
@@ -125,7 +116,7 @@ describe('writes: guard previews and read-only connections', { timeout: 600_000 
 
       // And the one the preview said passes does, with an empty payload.
       await vs.runCommand('rstmdb: Apply Event…');
-      await answerId('guard-passes', 'Apply Event');
+      await vs.answerInstance('guard-passes', 'Apply Event');
       await vs.pick(/^pay$/);
       await vs.sendPayload('pay', '{}');
       await vs.waitForExactNotification(/guard-passes: created → paid on 'pay'\./);
@@ -146,12 +137,12 @@ describe('writes: guard previews and read-only connections', { timeout: 600_000 
 
       await vs.runCommand('Notifications: Clear All Notifications');
       await vs.runCommand('rstmdb: Apply Event…');
-      await answerId('ro-gadget', 'Apply Event');
+      await vs.answerInstance('ro-gadget', 'Apply Event');
       await vs.waitForExactNotification(refusal('applying an event'));
 
       await vs.runCommand('Notifications: Clear All Notifications');
       await vs.runCommand('rstmdb: Delete Instance');
-      await answerId('ro-gadget', 'Delete Instance');
+      await vs.answerInstance('ro-gadget', 'Delete Instance');
       await vs.waitForExactNotification(refusal('deleting an instance'));
       assert.equal(await vs.page.locator('.monaco-dialog-box').count(), 0, 'no delete confirmation');
       await vs.screenshot('read-only-refused');

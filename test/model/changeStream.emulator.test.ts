@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { RESETTLE_MS } from '../../src/model/changeStream';
-import { RcpClient } from '../../src/rcp';
+import { RcpClient, type RcpEvent } from '../../src/rcp';
 import { startEmulator } from '../emulator/process';
 import { streamOnClient } from './streamOnClient';
 
@@ -83,5 +83,71 @@ describe('the change stream on a real emulator process', () => {
 
   test('the same when the subscription loses every event (the WAL alone heals)', { timeout: 120_000 }, async () => {
     await fc.assert(fc.asyncProperty(fc.array(write, { minLength: 5, maxLength: 40 }), (w) => scenario(w, true)), { numRuns: 4 });
+  });
+});
+
+describe('a move that reaches the stream twice, by the WAL tail and by the live feed', () => {
+  test('is applied once whichever comes first: exact counts and rows, each move handed on once', { timeout: 30_000 }, async () => {
+    const emu = await startEmulator({ seed: 'none' });
+    const clients: RcpClient[] = [];
+    let live: Awaited<ReturnType<typeof streamOnClient>> | undefined;
+    try {
+      const app = await RcpClient.connect({ host: emu.host, port: emu.port });
+      clients.push(app);
+      const watcher = await RcpClient.connect({ host: emu.host, port: emu.port });
+      clients.push(watcher);
+      await app.putMachine({ machine: 'f', version: 1, definition: FLOW });
+      await app.batch({ mode: 'atomic', ops: ['p0', 'p1', 'p2'].map((instance_id) => ({ op: 'CREATE_INSTANCE', params: { machine: 'f', version: 1, instance_id } })) });
+
+      // Live events wait here until the test hands them on, as a feed slower (or faster) than the WAL tail would.
+      const arrived = new Map<number, RcpEvent>();
+      const waiting = new Map<number, (e: RcpEvent) => void>();
+      let hint: ((e: RcpEvent) => void) | undefined;
+      const liveEvent = (offset: number) =>
+        new Promise<RcpEvent>((resolve) => {
+          const e = arrived.get(offset);
+          if (e) resolve(e);
+          else waiting.set(offset, resolve);
+        });
+      // The tail's own timer stays out of the way: the test says when the WAL is read (catchUp).
+      live = await streamOnClient(watcher, 600_000, (e, h) => {
+        hint = h;
+        arrived.set(e.wal_offset, e);
+        waiting.get(e.wal_offset)?.(e);
+      });
+      const { stream } = live;
+      const handedOn: string[] = [];
+      stream.onChange((c) => c.kind === 'moved' && handedOn.push(c.instanceId));
+      const listings = STATES.map((s) => stream.listing('f', 1, s));
+      await Promise.all(listings.map((l) => stream.loadPage(l, 10, false)));
+      await stream.loadCounts('f', STATES);
+      assert.deepEqual(STATES.map((s) => stream.count('f', s)), [3, 0, 0]);
+
+      // p0: the WAL tail reads the move first; its live event comes after.
+      const m0 = await app.applyEvent({ instance_id: 'p0', event: 'go' });
+      const late = await liveEvent(m0.wal_offset);
+      assert.ok(await stream.catchUp());
+      assert.deepEqual(STATES.map((s) => stream.count('f', s)), [2, 1, 0], 'the WAL tail applied the move');
+      hint!(late);
+      // p1: its live event comes first; the WAL tail reads it after. That reading is also the marker that
+      // the WAL has been read past p0's late event (a held event is settled when a reading passes it).
+      const m1 = await app.applyEvent({ instance_id: 'p1', event: 'go' });
+      hint!(await liveEvent(m1.wal_offset));
+      assert.ok(await stream.catchUp());
+
+      const truth = await Promise.all(STATES.map(async (state) => (await app.listInstances({ machine: 'f', state, limit: 1 })).total));
+      assert.deepEqual(truth, [1, 2, 0]);
+      assert.deepEqual(STATES.map((s) => stream.count('f', s)), truth, 'counts (a, b, c): each move counted once');
+      assert.deepEqual(
+        listings.map((l) => l.rows().map((r) => r.id).sort()),
+        [['p2'], ['p0', 'p1'], []],
+        'rows (a, b, c): each instance listed once, where it is',
+      );
+      assert.deepEqual(handedOn.sort(), ['p0', 'p1'], 'each move handed on once');
+    } finally {
+      await live?.dispose();
+      for (const c of clients) await c.close();
+      await emu.stop();
+    }
   });
 });

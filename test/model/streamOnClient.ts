@@ -1,6 +1,9 @@
 import { ChangeStream } from '../../src/model/changeStream';
 import { WalTail } from '../../src/model/walTail';
-import type { RcpClient, Subscription } from '../../src/rcp';
+import type { RcpClient, RcpEvent, Subscription } from '../../src/rcp';
+
+/** How a live event reaches the stream: at once by default; a test may hold it back, as a slow network would. */
+export type Deliver = (e: RcpEvent, hint: (e: RcpEvent) => void) => void;
 
 /**
  * A change stream fed by a real client as the extension feeds it: the WAL tail
@@ -8,7 +11,11 @@ import type { RcpClient, Subscription } from '../../src/rcp';
  * unknown instances. For tests and the benchmark (ServerConnection does the
  * same inside VS Code).
  */
-export async function streamOnClient(client: RcpClient, tailIntervalMs = 1000): Promise<{ stream: ChangeStream; feed: Subscription; received: () => number; dispose(): Promise<void> }> {
+export async function streamOnClient(
+  client: RcpClient,
+  tailIntervalMs = 1000,
+  deliver: Deliver = (e, hint) => hint(e),
+): Promise<{ stream: ChangeStream; feed: Subscription; received: () => number; dispose(): Promise<void> }> {
   let tail: WalTail | undefined;
   const stream = new ChangeStream({
     get isReady() {
@@ -36,7 +43,7 @@ export async function streamOnClient(client: RcpClient, tailIntervalMs = 1000): 
   const feed = await client.watchAll({ include_ctx: false });
   feed.on('event', (e) => {
     received++;
-    stream.hint(e);
+    deliver(e, (x) => stream.hint(x));
   });
   return {
     stream,
