@@ -318,7 +318,8 @@ export class VsCode {
         await anyRow.waitFor({ state: 'visible', timeout: 15_000 });
         break;
       } catch (err) {
-        if (attempt >= 3 || (await input.isVisible())) throw err;
+        // Also when it is there but inert (a dialog that just closed, or a webview that took the focus back).
+        if (attempt >= 3) throw err;
       }
     }
     // Clicked, not Enter: Enter runs the first row, which can be another command that also matches

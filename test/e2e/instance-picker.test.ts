@@ -86,24 +86,9 @@ describe('choosing an instance in a real VS Code', () => {
     throw new Error(`the pick never showed ${what}; rows: ${JSON.stringify(last.slice(0, 8))}`);
   }
 
-  /**
-   * Runs the palette command whose title is exactly `title` (the palette's first
-   * fuzzy match can be another command: "Connect" also finds "Add Connection…").
-   */
-  async function run(title: string): Promise<void> {
-    await vs.page.keyboard.press('Escape');
-    await vs.page.keyboard.press('F1');
-    const input = widget().locator('.quick-input-box input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`>${title}`);
-    const exact = new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
-    const row = widget().locator('.monaco-list-row', { has: vs.page.locator('.label-name', { hasText: exact }) }).first();
-    await row.waitFor({ state: 'visible', timeout: 15_000 });
-    await row.click();
-  }
-
+  /** Runs a palette command (the row labelled exactly so) and waits for its pick. */
   async function openPick(command: string, title: string): Promise<void> {
-    await run(command);
+    await vs.runCommand(command);
     await widget().locator('.quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 15_000 });
   }
 
@@ -185,7 +170,7 @@ describe('choosing an instance in a real VS Code', () => {
   test('recently used instances come first, with their current state', { timeout: 60_000 }, async () => {
     await vs.failureScreenshot('recent', async () => {
       const beyond = await beyondTheCap();
-      await run('View: Close All Editors');
+      await vs.runCommand('View: Close All Editors');
       // Moved by another client since it was used: the pick shows where it is now.
       await client.applyEvent({ instance_id: beyond.id, event: 'finish' });
       await openPick('rstmdb: Open Inspector', 'Open Inspector');
@@ -198,7 +183,7 @@ describe('choosing an instance in a real VS Code', () => {
 
   test('commands on an instance default to the one selected in the tree, or shown in the active editor', { timeout: 90_000 }, async () => {
     await vs.failureScreenshot('selection', async () => {
-      await run('View: Close All Editors');
+      await vs.runCommand('View: Close All Editors');
       await vs.expand(/^order$/);
       await vs.expand(/^v1$/);
       await vs.expand(/^cancelled$/);
@@ -224,7 +209,7 @@ describe('choosing an instance in a real VS Code', () => {
       assert.equal((await client.getInstance({ instance_id: selected })).state, 'cancelled', 'nothing deleted');
 
       // An instance document opened afterwards is what the user looks at now: it comes first, the tree's selection next.
-      await run('View: Close All Editors');
+      await vs.runCommand('View: Close All Editors');
       await openPick('rstmdb: Open Instance as JSON', 'Open Instance as JSON');
       await typeInPick('order-0003');
       await waitForRows((r) => r[0]?.label === 'order-0003', 'order-0003');
@@ -241,9 +226,9 @@ describe('choosing an instance in a real VS Code', () => {
 
   test('with the cursor on an instance id in any editor, Find Instance offers it first; an unknown id falls back to the normal pick', { timeout: 90_000 }, async () => {
     await vs.failureScreenshot('cursor', async () => {
-      await run('View: Close All Editors');
+      await vs.runCommand('View: Close All Editors');
       await vs.collapse(/^order$/);
-      await run('File: New Untitled Text File');
+      await vs.runCommand('File: New Untitled Text File');
       const editor = vs.page.locator('.editor-instance .view-lines').first();
       await editor.waitFor({ state: 'visible' });
       await editor.click();
@@ -274,7 +259,7 @@ describe('choosing an instance in a real VS Code', () => {
       assert.ok(!normal.some((r) => r.label === 'nope-0000'), 'the unknown id is not offered');
       assert.ok(!normal.some((r) => /under the cursor/.test(r.description)));
       await closePick();
-      await run('View: Revert and Close Editor');
+      await vs.runCommand('View: Revert and Close Editor');
     });
   });
 
@@ -296,7 +281,7 @@ describe('choosing an instance in a real VS Code', () => {
       await vs.pick(/^Other$/);
       await vs.waitForRowLabel(/^connection Other, connected/);
       assert.match(await vs.statusBarText(), /rstmdb: Main$/, 'still the active connection');
-      await run('rstmdb: Connect');
+      await vs.runCommand('rstmdb: Connect');
       // Nothing left to connect: said so, no empty pick.
       await vs.waitForNotification(/Every rstmdb connection is already connected/);
     });
@@ -316,7 +301,7 @@ describe('choosing an instance in a real VS Code', () => {
       await vs.waitForRowLabel(/^connection Main, connected/, 30_000);
       assert.match(await vs.statusBarText(), /rstmdb: Other$/);
 
-      await run('rstmdb: Remove Connection');
+      await vs.runCommand('rstmdb: Remove Connection');
       await vs.pick(/^Other$/);
       const dialog = vs.page.locator('.monaco-dialog-box');
       await dialog.locator('.monaco-button', { hasText: /^Remove$/ }).click();
