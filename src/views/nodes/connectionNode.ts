@@ -6,6 +6,7 @@ import { restingLook } from './connectionLook';
 import { MachineNode } from './machineNode';
 import { MessageNode } from './messageNode';
 import { ExplorerNode, type ExplorerContext } from './node';
+import { treeId } from './treeId';
 
 const STATUS_ICON: Record<ServerConnection['status'], [string, string | undefined]> = {
   disconnected: ['database', undefined],
@@ -39,7 +40,7 @@ export class ConnectionNode extends ExplorerNode {
   treeItem(): vscode.TreeItem {
     const c = this.connection;
     const item = new vscode.TreeItem(c.name, vscode.TreeItemCollapsibleState.Collapsed);
-    item.id = `connection:${c.name}`;
+    item.id = treeId('connection', c.name);
     // A refused session is not retried: the row says why instead of just "failed".
     const status = c.status === 'ready' ? 'connected' : c.status === 'failed' && c.refusal ? `failed: ${c.refusal}` : c.status;
     item.description = `${status} · ${c.config.host}:${c.config.port}${c.config.readOnly ? ' · read-only' : ''}`;

@@ -6,6 +6,7 @@ import { escapeMarkdown } from '../markdown';
 import { ROW_CLICK } from '../rowClick';
 import { ExplorerNode } from './node';
 import type { StateNode } from './stateNode';
+import { treeId } from './treeId';
 
 export class InstanceNode extends ExplorerNode {
   constructor(
@@ -27,7 +28,7 @@ export class InstanceNode extends ExplorerNode {
     const s = this.summary;
     // A long id is shortened in the middle so "updated … ago" stays in view; the tooltip and Copy ID keep it whole.
     const item = new vscode.TreeItem(middleEllipsis(s.id), vscode.TreeItemCollapsibleState.None);
-    item.id = `instance:${this.connectionName}:${s.id}`;
+    item.id = treeId('instance', this.connectionName, s.id);
     item.description = s.updated_at ? relativeTime(s.updated_at) : '';
     item.iconPath = new vscode.ThemeIcon('symbol-object');
     // Final-state instances take no event: tagged so the Apply Event action is not offered.

@@ -4,6 +4,7 @@ import { plural, versionList } from '../../model/words';
 import type { ConnectionNode } from './connectionNode';
 import { ExplorerNode, type ExplorerContext } from './node';
 import { VersionNode } from './versionNode';
+import { treeId } from './treeId';
 
 export class MachineNode extends ExplorerNode {
   readonly versionNodes = new Map<number, VersionNode>();
@@ -18,7 +19,7 @@ export class MachineNode extends ExplorerNode {
   }
 
   get key(): string {
-    return `machine:${this.parent.connection.name}:${this.name}`;
+    return treeId('machine', this.parent.connection.name, this.name);
   }
 
   treeItem(): vscode.TreeItem {

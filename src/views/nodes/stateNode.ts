@@ -10,6 +10,7 @@ import { LoadMoreNode } from './loadMoreNode';
 import { MessageNode } from './messageNode';
 import { ExplorerNode, type ExplorerContext } from './node';
 import type { VersionNode } from './versionNode';
+import { treeId } from './treeId';
 
 /**
  * A state of a machine version: renders the count and rows the connection's
@@ -49,7 +50,7 @@ export class StateNode extends ExplorerNode {
 
   get key(): string {
     const v = this.parent;
-    return `state:${v.parent.parent.connection.name}:${v.parent.name}:${v.version}:${this.state}`;
+    return treeId('state', v.parent.parent.connection.name, v.parent.name, v.version, this.state);
   }
 
   get loadedCount(): number {

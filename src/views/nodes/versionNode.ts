@@ -6,6 +6,7 @@ import type { MachineNode } from './machineNode';
 import { MessageNode } from './messageNode';
 import { ExplorerNode, type ExplorerContext } from './node';
 import { StateNode } from './stateNode';
+import { treeId } from './treeId';
 
 export class VersionNode extends ExplorerNode {
   definition: GetMachineResult['definition'] | undefined;
@@ -21,7 +22,7 @@ export class VersionNode extends ExplorerNode {
   }
 
   get key(): string {
-    return `version:${this.parent.parent.connection.name}:${this.parent.name}:${this.version}`;
+    return treeId('version', this.parent.parent.connection.name, this.parent.name, this.version);
   }
 
   treeItem(): vscode.TreeItem {
