@@ -266,6 +266,28 @@ describe('first use: the details a new user trips over, in a real VS Code', () =
     });
   });
 
+  test('a long id is shortened in the middle at the default sidebar width, so "updated … ago" stays in view', async () => {
+    await vs.failureScreenshot('long-id', async () => {
+      await fresh();
+      await vs.expand(/^task$/);
+      await vs.expand(/^v1$/);
+      await vs.expand(/^todo$/);
+      const id = 'task-2026-11-27-nightly-import-batch-000042-retry-0001';
+      await client.createInstance({ machine: 'task', version: 1, instance_id: id, initial_ctx: { title: 'long' } });
+      await vs.waitForRowLabel(new RegExp(`^instance ${id} in todo`), 10_000);
+      const row = vs.page.locator(`.part.sidebar .monaco-list-row[aria-label^="instance ${id} in todo"]`).first();
+      const label = ((await row.locator('.label-name').textContent()) ?? '').trim();
+      assert.ok(label.includes('…') && label.startsWith('task-20') && label.endsWith('0001') && label.length < id.length / 2, `shortened in the middle: ${label}`);
+      const description = row.locator('.label-description');
+      assert.match(((await description.textContent()) ?? '').trim(), /^(just now|\d+[smh] ago)$/);
+      // Nothing of the label and time is cut off (the row clips with an ellipsis: what is hidden overflows its container).
+      const clipped = await row.locator('.monaco-icon-label-container').evaluate((c) => c.scrollWidth - c.clientWidth);
+      assert.ok(clipped <= 0, `the time is in view (${clipped} px cut off)`);
+      await vs.screenshot('long-id');
+      await vs.collapse(/^task$/);
+    });
+  });
+
   test('Disconnect and Connect keep the tree\'s expansion', async () => {
     await vs.failureScreenshot('expansion', async () => {
       await fresh();

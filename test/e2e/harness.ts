@@ -504,8 +504,12 @@ export class VsCode {
     );
   }
 
+  /** The row showing `label`; an instance row also by its whole id (a long one is shown shortened). */
   treeRow(label: string | RegExp) {
-    return this.page.locator('.part.sidebar .monaco-list-row', { has: this.page.locator('.label-name', { hasText: label }) }).first();
+    const rows = this.page.locator('.part.sidebar .monaco-list-row');
+    const shown = rows.filter({ has: this.page.locator('.label-name', { hasText: label }) });
+    if (typeof label !== 'string' || !/^[\w.@:-]+$/.test(label)) return shown.first();
+    return shown.or(this.page.locator(`.part.sidebar .monaco-list-row[aria-label^="instance ${label} in "]`)).first();
   }
 
   /**

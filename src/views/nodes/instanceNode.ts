@@ -8,6 +8,12 @@ import { ExplorerNode } from './node';
 import type { StateNode } from './stateNode';
 import { treeId } from './treeId';
 
+/**
+ * Characters of an id shown in its row: at the default sidebar width (300 px), an instance row
+ * (four levels deep) has room for about this many next to "just now" or "59m ago" (measured in the e2e).
+ */
+const ID_SHOWN = 18;
+
 export class InstanceNode extends ExplorerNode {
   constructor(
     readonly parent: StateNode,
@@ -27,7 +33,7 @@ export class InstanceNode extends ExplorerNode {
   treeItem(): vscode.TreeItem {
     const s = this.summary;
     // A long id is shortened in the middle so "updated … ago" stays in view; the tooltip and Copy ID keep it whole.
-    const item = new vscode.TreeItem(middleEllipsis(s.id), vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(middleEllipsis(s.id, ID_SHOWN), vscode.TreeItemCollapsibleState.None);
     item.id = treeId('instance', this.connectionName, s.id);
     item.description = s.updated_at ? relativeTime(s.updated_at) : '';
     item.iconPath = new vscode.ThemeIcon('symbol-object');
